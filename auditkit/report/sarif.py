@@ -1,0 +1,98 @@
+"""SARIF 2.1.0 for GitHub code scanning.
+
+One run, one rule per rule id with short and full descriptions and help, one
+result per finding with a repository-relative location, a stable
+``partialFingerprints`` entry (the finding key, which holds no secret) and no
+snippet. ``security-severity`` follows GitHub's bands (critical > 9.0, high
+7.0-8.9, medium 4.0-6.9, low < 4.0).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from auditkit.findings import Finding
+from auditkit.report.model import AuditReport
+from auditkit.scoring import finding_key
+
+__all__ = ["render_sarif"]
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
+_PRECISION = {"high": "high", "medium": "medium", "low": "low"}
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    loc = f.location
+    region: dict[str, Any] = {"startLine": loc.line or 1}
+    if loc.column:
+        region["startColumn"] = loc.column
+    text = f.message
+    if loc.commit:
+        text += f" (in commit {loc.commit[:12]}"
+        text += f", introduced by {f.introduced.commit[:12]})" if f.introduced and f.introduced.commit != loc.commit else ")"
+    if f.redacted:
+        text += f" Redacted value: {f.redacted}."
+    result: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": _LEVEL[f.severity.value],
+        "message": {"text": text},
+        "locations": [
+            {"physicalLocation": {"artifactLocation": {"uri": loc.path.lstrip("/") or "."}, "region": region}}
+        ],
+        "partialFingerprints": {"auditkitFindingKey/v1": finding_key(f)},
+        "properties": {"severity": f.severity.value, "confidence": f.confidence.value},
+    }
+    if f.fingerprint:
+        result["partialFingerprints"]["auditkitSecret/v1"] = f.fingerprint
+    return result
+
+
+def render_sarif(report: AuditReport) -> str:
+    """The report's findings as one SARIF 2.1.0 log (JSON text)."""
+    rules = []
+    index: dict[str, int] = {}
+    for i, rule in enumerate(report.rules):
+        index[rule.id] = i
+        rules.append({
+            "id": rule.id,
+            "name": "".join(part.capitalize() for part in rule.id.replace(".", "-").replace("_", "-").split("-")),
+            "shortDescription": {"text": rule.short[:1024]},
+            "fullDescription": {"text": rule.full[:1024]},
+            "help": {"text": rule.help, "markdown": rule.help},
+            "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+            "properties": {
+                "tags": ["security" if rule.area == "hardcoded_secrets" else "reliability", rule.area],
+                "security-severity": _SECURITY_SEVERITY[rule.severity],
+                "precision": "high",
+            },
+        })
+    results = [_result(f, index[f.rule_id]) for f in report.findings]
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "auditkit",
+                        "semanticVersion": report.run.tool_version,
+                        "informationUri": "https://github.com/auditkit/auditkit",
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": "auditkit/scan/"},
+                "results": results,
+                "properties": {"score": report.scorecard.overall, "status": report.scorecard.status.value},
+            }
+        ],
+    }
+    if report.run.commit:
+        log["runs"][0]["versionControlProvenance"] = [
+            {"repositoryUri": report.run.repo, "revisionId": report.run.commit,
+             **({"branch": report.run.branch} if report.run.branch else {})}
+        ]
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

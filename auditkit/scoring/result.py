@@ -1,0 +1,145 @@
+"""What scoring returns: a :class:`Scorecard` of :class:`AreaScore` values, all frozen.
+
+Every point an area loses is one :class:`Deduction` naming its kind (which the
+remediation data turns into an action), the reason, the items behind it and
+the keys of the findings that caused it.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from auditkit.findings import Area, Confidence, Finding
+
+__all__ = ["AreaScore", "CapApplied", "Deduction", "Scorecard", "Status", "finding_key"]
+
+
+class Status(str, enum.Enum):
+    """Verdict of an area or of the overall score."""
+
+    CRITICAL = "critical"
+    WARNING = "warning"
+    GOOD = "good"
+    NOT_MEASURED = "not_measured"
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """Points an area lost, and why."""
+
+    kind: str
+    """Key into the remediation data (for example ``secret_in_head``, ``critical_service_uncovered``)."""
+    points: float
+    reason: str
+    items: tuple[str, ...] = ()
+    """What the deduction is about: services, files, scenario names..."""
+    finding_keys: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "kind": self.kind,
+            "points": round(self.points, 2),
+            "reason": self.reason,
+            "items": list(self.items),
+            "findings": list(self.finding_keys),
+        }
+
+
+@dataclass(frozen=True)
+class AreaScore:
+    """One area's 0-10 score; ``score is None`` means "not measured", which is never 0."""
+
+    id: str
+    title: str
+    risk: str
+    weight: float
+    score: float | None
+    status: Status
+    confidence: Confidence
+    findings: tuple[Finding, ...]
+    explanation: tuple[Deduction, ...]
+    description: str = ""
+    summary: str = ""
+    """One line: what was measured (or why nothing was)."""
+
+    @property
+    def measured(self) -> bool:
+        """True when the area has a score."""
+        return self.score is not None
+
+
+@dataclass(frozen=True)
+class CapApplied:
+    """A cap whose condition holds: the overall score cannot exceed ``max`` until it is fixed."""
+
+    id: str
+    max: float
+    reason: str
+    uncapped: float
+    """The weighted mean before any cap."""
+    finding_keys: tuple[str, ...] = ()
+
+    @property
+    def binding(self) -> bool:
+        """True when this cap lowered the score (the weighted mean was above it)."""
+        return self.max < self.uncapped
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "id": self.id,
+            "max": self.max,
+            "reason": self.reason,
+            "uncapped_score": round(self.uncapped, 1),
+            "binding": self.binding,
+            "findings": list(self.finding_keys),
+        }
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The verdict: overall score (weighted mean of measured areas, then capped) and every area."""
+
+    overall: float | None
+    status: Status
+    confidence: Confidence
+    areas: tuple[AreaScore, ...]
+    caps: tuple[CapApplied, ...]
+    total_weight: float
+    """Sum of the weights of the measured areas (how much one area point moves the overall)."""
+
+    def area(self, area_id: str) -> AreaScore:
+        """The area with this id; ``KeyError`` when unknown."""
+        for area in self.areas:
+            if area.id == area_id:
+                return area
+        raise KeyError(area_id)
+
+    @property
+    def measured_areas(self) -> tuple[str, ...]:
+        """Ids of the areas that have a score, in file order."""
+        return tuple(a.id for a in self.areas if a.measured)
+
+
+def finding_key(finding: Finding) -> str:
+    """A stable identity for a finding across runs, without any secret in it.
+
+    Secrets: rule, fingerprint (already a keyed hash), path and whether the
+    occurrence is in HEAD or only in history, so removing a secret from HEAD
+    resolves the HEAD finding even though history still holds it. Other
+    findings: their fingerprint when the analyzer set one, else rule and path
+    (never the message, whose counts change from run to run).
+    """
+    loc = finding.location
+    if finding.area is Area.SECRETS:
+        scope = "history" if loc.commit else "head"
+        parts = [finding.area.value, finding.rule_id, finding.fingerprint, loc.path, scope]
+    elif finding.fingerprint:
+        parts = [finding.area.value, finding.rule_id, finding.fingerprint]
+    else:
+        parts = [finding.area.value, finding.rule_id, loc.path]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
