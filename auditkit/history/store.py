@@ -1,0 +1,91 @@
+"""The run history store interface and how its location is chosen.
+
+Location, first that applies: ``AUDITKIT_HISTORY_URL``; ``[scan]
+history_store`` in the config (a path relative to the config file, or a
+``postgresql://`` URL); ``$XDG_DATA_HOME/auditkit/history.sqlite3`` (default
+``~/.local/share/auditkit/history.sqlite3``).
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import re
+from pathlib import Path
+from types import TracebackType
+
+from auditkit.config import Config
+from auditkit.history.records import RunRecord
+
+__all__ = ["HistoryStore", "default_location", "mask_url", "open_store"]
+
+HISTORY_ENV = "AUDITKIT_HISTORY_URL"
+
+
+class HistoryStore(abc.ABC):
+    """Append-only storage of :class:`RunRecord` values."""
+
+    location: str
+    """Where the store lives, printable (a password in a URL is masked)."""
+
+    @abc.abstractmethod
+    def append(self, record: RunRecord) -> RunRecord:
+        """Store a new run and return it with its ``seq``; a run id already stored is an error."""
+
+    @abc.abstractmethod
+    def runs(self, repo: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Stored runs, newest first; only those of ``repo`` when given."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def default_location(config: Config | None = None) -> str:
+    """The history store location for this configuration (see the module docstring)."""
+    env = os.environ.get(HISTORY_ENV, "").strip()
+    if env:
+        return env
+    if config is not None and config.scan.history_store:
+        value = config.scan.history_store
+        if _is_postgres(value):
+            return value
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else config.base_dir / path)
+    data_home = os.environ.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+    return str(Path(data_home) / "auditkit" / "history.sqlite3")
+
+
+def _is_postgres(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+_USERINFO = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
+
+
+def mask_url(location: str) -> str:
+    """``location`` with any password replaced by ``***``."""
+    return _USERINFO.sub(r"\1:***@", location)
+
+
+def open_store(location: str | None = None, config: Config | None = None) -> HistoryStore:
+    """Open (creating if needed) the store at ``location``, or at :func:`default_location`.
+
+    Raises :class:`~auditkit.errors.HistoryStoreError` when it cannot be opened.
+    """
+    location = location or default_location(config)
+    if _is_postgres(location):
+        from auditkit.history.postgres import PostgresStore
+
+        return PostgresStore(location)
+    from auditkit.history.sqlite import SqliteStore
+
+    return SqliteStore(Path(location))
