@@ -19,6 +19,8 @@ __all__ = ["main"]
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "secrets": ("auditkit.cli.secrets_cmd", "secrets", "Find hardcoded credentials in files, staged changes or git history."),
     "baseline": ("auditkit.cli.secrets_cmd", "baseline", "Write or update the baseline of accepted secret findings."),
+    "scan": ("auditkit.cli.scan_cmd", "scan", "Run the scored audit (secrets, coverage, probes) and write reports."),
+    "history": ("auditkit.cli.scan_cmd", "history", "List earlier scans of a repository with their scores."),
 }
 
 

@@ -1,0 +1,394 @@
+"""The scored audit: secrets + coverage + probes -> scoring -> report model -> run history.
+
+:func:`run_audit` is the library behind ``auditkit scan``. It never prints:
+progress goes to an optional callback, notices into the report.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from auditkit import __version__
+from auditkit.config import Config, load_config
+from auditkit.errors import AuditkitError, SourceError
+from auditkit.findings import Finding
+from auditkit.report.model import (
+    AuditReport,
+    Occurrence,
+    ProbeView,
+    RunInfo,
+    SecretGroupView,
+    SecretsView,
+    assemble_report,
+)
+from auditkit.scoring import (
+    CoverageFacts,
+    LoadTestFacts,
+    ProbeFacts,
+    ScoreInputs,
+    SecretGroupFacts,
+    SecretsFacts,
+    ServiceFacts,
+    build_actions,
+    load_remediation,
+    load_scoring_model,
+    score,
+)
+
+__all__ = ["Clock", "GitInfo", "Progress", "coverage_facts", "git_info", "probe_facts", "repo_identity", "run_audit"]
+
+Clock = Callable[[], datetime]
+Progress = Callable[[str], None]
+
+_TREND_RUNS = 12
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    """Where the scanned tree sits in git (all ``None`` outside a repository)."""
+
+    toplevel: Path | None
+    commit: str | None
+    branch: str | None
+    origin: str | None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+
+
+_CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@]*@")
+
+
+def git_info(root: Path) -> GitInfo:
+    """Commit, branch and origin of ``root`` (origin without any credential in it)."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None:
+        return GitInfo(None, None, None, None)
+    origin = _git(root, "remote", "get-url", "origin")
+    if origin:
+        origin = _CREDENTIALS_IN_URL.sub("", origin)
+    branch = _git(root, "symbolic-ref", "--short", "-q", "HEAD")
+    return GitInfo(Path(top), _git(root, "rev-parse", "-q", "--verify", "HEAD"), branch, origin)
+
+
+def repo_identity(root: Path, git: GitInfo | None = None) -> str:
+    """The key runs of one repository share: its origin URL, else its path (plus the sub-folder scanned)."""
+    root = root.resolve()
+    git = git or git_info(root)
+    base = git.origin or str(git.toplevel or root)
+    if git.toplevel is not None and git.toplevel.resolve() != root:
+        return f"{base}//{root.relative_to(git.toplevel.resolve()).as_posix()}"
+    return base
+
+
+def run_audit(
+    root: Path,
+    config: Config | None = None,
+    *,
+    history: bool = True,
+    probes: Sequence[str | Path] = (),
+    probe_results: Sequence[Any] = (),
+    clock: Clock | None = None,
+    store: Any | None = None,
+    fail_under: float | None = None,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Run the whole audit of ``root`` and return the report model.
+
+    ``history`` scans git history for secrets too. ``probes`` are profile names
+    or files to run; ``probe_results`` are results of probes already run.
+    ``store`` (a :class:`~auditkit.history.HistoryStore`) supplies the previous
+    runs for the trend and receives this run's record. ``clock`` fixes the
+    run's timestamp (tests). Raises :class:`~auditkit.errors.AuditkitError`
+    subclasses on input errors; an analyzer that cannot run leaves its areas
+    "not measured" with a notice.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise SourceError(f"{root}: no such file or directory")
+    if not root.is_dir():
+        raise SourceError(f"{root}: not a directory")
+    root = root.resolve()
+    config = config or load_config(root)
+    say = progress or (lambda _phase: None)
+    started = (clock or (lambda: datetime.now(timezone.utc)))().astimezone(timezone.utc).replace(microsecond=0)
+    t0 = time.monotonic()
+    notices: list[str] = []
+    git = git_info(root)
+
+    say("secrets")
+    secrets_facts, secrets_view, rule_help = _secrets(root, config, history and git.toplevel is not None, notices)
+    if history and git.toplevel is None:
+        notices.append("not a git repository: git history was not scanned")
+
+    say("coverage")
+    coverage = _coverage(root, config, notices)
+
+    results = list(probe_results)
+    for profile in probes:
+        say(f"probe {profile}")
+        results.append(_run_probe(profile, config))
+    probe_inputs = tuple(probe_facts(r) for r in results)
+
+    say("scoring")
+    card = score(
+        ScoreInputs(secrets=secrets_facts, coverage=coverage, probes=probe_inputs),
+        load_scoring_model(),
+    )
+    actions = build_actions(card, load_remediation())
+    run = RunInfo(
+        run_id=uuid.uuid4().hex[:16],
+        tool_version=__version__,
+        started_at=started.isoformat(),
+        duration_s=None,
+        repo=repo_identity(root, git),
+        name=root.name,
+        commit=git.commit,
+        branch=git.branch,
+        config_hash=config.digest,
+        config_source=str(config.source) if config.source else None,
+        history_scanned=secrets_facts.history_scanned if secrets_facts else False,
+        probes=tuple(str(p) for p in probes) + tuple(str(getattr(r, "source", None) or getattr(r, "probe", "probe")) for r in probe_results),
+    )
+    probe_views = tuple(_probe_view(r, i) for i, r in enumerate(results))
+
+    def build(trend: Any = None, history_size: int = 0, duration: float | None = None) -> AuditReport:
+        from dataclasses import replace
+
+        return assemble_report(
+            run=replace(run, duration_s=duration), scorecard=card, actions=actions, secrets=secrets_view,
+            coverage=coverage, probes=probe_views, trend=trend, fail_under=fail_under, notices=notices,
+            history_size=history_size, rule_help=rule_help,
+        )
+
+    if store is None:
+        return build(duration=time.monotonic() - t0)
+    say("history")
+    from auditkit.history import compare_runs, record_from_report
+
+    earlier = store.runs(repo=run.repo, limit=_TREND_RUNS)
+    record = record_from_report(build())
+    trend = compare_runs(earlier[0], record, earlier[1:]) if earlier else None
+    store.append(record)
+    return build(trend=trend, history_size=len(earlier), duration=time.monotonic() - t0)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def _secrets(
+    root: Path, config: Config, history: bool, notices: list[str]
+) -> tuple[SecretsFacts | None, SecretsView | None, dict[str, str]]:
+    """Working tree scan (what is live) plus, when asked, history scan (provenance, removed secrets)."""
+    from auditkit.secrets import scan_secrets
+
+    head = scan_secrets([root], config=config, root=root)
+    notices.extend(head.all_notices)
+    past = None
+    if history:
+        try:
+            past = scan_secrets([root], config=config, root=root, history=True)
+            notices.extend(n for n in past.all_notices if n not in notices)
+        except ImportError:
+            notices.append("git history scanning is not available in this build; scanned the working tree only")
+        except AuditkitError as exc:
+            notices.append(f"git history was not scanned: {exc}")
+    rule_help = {g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation}
+
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in head.findings:
+        g = groups.setdefault((f.rule_id, f.fingerprint), {"head": [], "past": [], "meta": None})
+        g["head"].append(f)
+    for group in past.groups if past else ():
+        g = groups.setdefault((group.rule_id, group.fingerprint), {"head": [], "past": [], "meta": None})
+        g["past"].extend(group.occurrences)
+        g["meta"] = group
+    facts: list[SecretGroupFacts] = []
+    views: list[SecretGroupView] = []
+    for (rule_id, fingerprint), g in groups.items():
+        head_f: list[Finding] = g["head"]
+        past_f: list[Finding] = g["past"]
+        meta = g["meta"]
+        sample = (head_f or past_f)[0]
+        in_head = bool(head_f)
+        paths = tuple(sorted({f.location.path for f in (head_f if in_head else past_f)}))
+        severity = min((f.severity for f in head_f + past_f), key=lambda s: s.rank)
+        confidence = min((f.confidence for f in head_f + past_f), key=lambda c: c.rank)
+        occurrences = sorted(head_f + past_f, key=lambda f: f.sort_key)
+        facts.append(SecretGroupFacts(fingerprint, rule_id, severity, confidence, in_head, paths, len(occurrences)))
+        views.append(SecretGroupView(
+            fingerprint=fingerprint, rule_id=rule_id, severity=severity.value, confidence=confidence.value,
+            redacted=sample.redacted or "****", in_head=in_head, paths=paths,
+            occurrences=tuple(Occurrence(f.location.path, f.location.line, f.location.commit) for f in occurrences),
+            introduced=getattr(meta, "introduced", None) or min(
+                (f.introduced for f in past_f if f.introduced), key=lambda p: p.date, default=None),
+            removed=None if in_head else getattr(meta, "removed", None),
+        ))
+    order = sorted(range(len(facts)), key=lambda i: (not facts[i].in_head, facts[i].severity.rank, facts[i].paths, facts[i].fingerprint))
+    findings = tuple(sorted((*head.findings, *(past.findings if past else ())), key=lambda f: f.sort_key))
+    return (
+        SecretsFacts(tuple(facts[i] for i in order), history_scanned=past is not None, findings=findings),
+        SecretsView(history_scanned=past is not None, groups=tuple(views[i] for i in order)),
+        rule_help,
+    )
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def _coverage(root: Path, config: Config, notices: list[str]) -> CoverageFacts | None:
+    try:
+        from auditkit.coverage import analyze
+    except ImportError:
+        notices.append("the load-test coverage analysis is not available in this build")
+        return None
+    try:
+        result = analyze(root, config)
+    except AuditkitError as exc:
+        notices.append(f"load-test coverage was not measured: {exc}")
+        return None
+    notices.extend(str(n) for n in getattr(result, "notices", ()) or ())
+    return coverage_facts(result, config)
+
+
+def _quality(value: Any) -> float | None:
+    """A test's quality as 0..1, whether the analyzer gives 0..1, 0..10, 0..100 or a table."""
+    if isinstance(value, Mapping):
+        for key in ("ratio", "fraction", "score", "value"):
+            if key in value:
+                return _quality(value[key]) if key != "score" else _scaled(value[key], value.get("max"))
+        return None
+    return _scaled(value, None)
+
+
+def _scaled(value: Any, maximum: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    top = float(maximum) if isinstance(maximum, (int, float)) and maximum else (1.0 if value <= 1 else 10.0 if value <= 10 else 100.0)
+    return max(0.0, min(1.0, float(value) / top))
+
+
+def _issue_text(issue: Any) -> str:
+    if isinstance(issue, Mapping):
+        for key in ("reason", "message", "title", "check", "id"):
+            if issue.get(key):
+                return str(issue[key])
+    return str(issue)
+
+
+def _presence_map(value: Any) -> dict[str, bool]:
+    """Scenario or infrastructure presence, from a dict, a present/missing table, or a list of entries."""
+    if isinstance(value, Mapping):
+        if "present" in value or "missing" in value:
+            out = {str(k): True for k in value.get("present") or ()}
+            out.update({str(k): False for k in value.get("missing") or ()})
+            return out
+        out = {}
+        for key, v in value.items():
+            if isinstance(v, Mapping):
+                v = v.get("present", v.get("found", bool(v.get("evidence"))))
+            elif isinstance(v, (list, tuple)):
+                v = bool(v)
+            out[str(key)] = bool(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        out = {}
+        for entry in value:
+            if isinstance(entry, Mapping) and ("name" in entry or "id" in entry):
+                out[str(entry.get("name") or entry.get("id"))] = bool(entry.get("present", entry.get("found", False)))
+        return out
+    return {}
+
+
+def coverage_facts(result: Any, config: Config) -> CoverageFacts:
+    """Turn a coverage result (its ``to_dict()`` contract and ``findings``) into scoring facts."""
+    data = result.to_dict()
+    services: list[ServiceFacts] = []
+    tests: list[LoadTestFacts] = []
+    for s in data.get("services") or ():
+        load_tests = s.get("load_tests") or ()
+        services.append(ServiceFacts(
+            name=str(s["name"]), path=str(s.get("path") or s["name"]), critical=bool(s.get("critical")),
+            load_tests=len(load_tests), endpoints_total=s.get("endpoints_total"),
+            endpoints_covered=s.get("endpoints_covered"),
+        ))
+        tests.extend(_test_facts(t, str(s["name"])) for t in load_tests)
+    tests.extend(_test_facts(t, None) for t in data.get("platform_tests") or ())
+    seen: set[str] = set()
+    unique = []
+    for t in sorted(tests, key=lambda t: (t.path, t.service or "")):
+        if t.path not in seen:
+            seen.add(t.path)
+            unique.append(t)
+    summary = data.get("summary") or {}
+    standard = summary.get("standard_tool") or data.get("standard_tool") or config.coverage.standard_tool
+    if isinstance(standard, Mapping):
+        standard = standard.get("tool") or config.coverage.standard_tool
+    return CoverageFacts(
+        services=tuple(services),
+        tests=tuple(unique),
+        standard_tool=str(standard),
+        scenarios=_presence_map(data.get("scenarios", summary.get("scenarios"))),
+        infrastructure=_presence_map(data.get("infrastructure", summary.get("infrastructure"))),
+        findings=tuple(getattr(result, "findings", ()) or ()),
+    )
+
+
+def _test_facts(t: Mapping[str, Any], service: str | None) -> LoadTestFacts:
+    return LoadTestFacts(
+        path=str(t["path"]), tool=str(t.get("tool") or "unknown"), service=service,
+        quality=_quality(t.get("quality")), issues=tuple(_issue_text(i) for i in t.get("issues") or ()),
+    )
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def _run_probe(profile: str | Path, config: Config) -> Any:
+    from auditkit import probes
+
+    return probes.run_profile(profile, config=config)
+
+
+def probe_facts(result: Any) -> ProbeFacts:
+    """Scoring facts of one probe result."""
+    name = str(getattr(result, "source", None) or getattr(result, "probe", "probe"))
+    return ProbeFacts(
+        name=Path(name).stem if "/" in name or name.endswith((".toml", ".yaml", ".yml")) else name,
+        kind=str(getattr(result, "probe", "http")),
+        thresholds=dict(getattr(result, "thresholds", {}) or {}),
+        findings=tuple(getattr(result, "findings", ()) or ()),
+        breaker_tripped=bool(getattr(result, "breaker_tripped", False)),
+    )
+
+
+def _probe_view(result: Any, index: int) -> ProbeView:
+    facts = probe_facts(result)
+    latency = dict(getattr(result, "latency_ms", {}) or {})
+    points = tuple((k, float(latency[k])) for k in ("p50", "p90", "p95", "p99", "max") if k in latency)
+    return ProbeView(
+        name=facts.name if facts.name else f"probe-{index + 1}",
+        kind=facts.kind,
+        target=str(getattr(result, "target", "")),
+        requests=int(getattr(result, "requests", 0) or 0),
+        throughput=float(getattr(result, "throughput", 0.0) or 0.0),
+        latency_ms=points,
+        latency_scale_ms=max((v for _, v in points), default=1.0) or 1.0,
+        errors=tuple(sorted((str(k), int(v)) for k, v in (getattr(result, "errors", {}) or {}).items())),
+        thresholds=tuple(sorted(facts.thresholds.items())),
+        breaker_tripped=facts.breaker_tripped,
+    )
+
