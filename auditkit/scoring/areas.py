@@ -246,7 +246,7 @@ def score_tools(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding]
             Deduction(
                 kind="replace_weak_tool" if tool in weak_tools else "migrate_tool",
                 points=10.0 * count / n,
-                reason=f"{_plural(count, 'load test')} use {tool}{weak}, not {standard}",
+                reason=f"{_plural(count, 'load test')} {'uses' if count == 1 else 'use'} {tool}{weak}, not {standard}",
                 items=paths,
                 finding_keys=tuple(sorted({k for p in paths for k in keys_by_path.get(p, ())})),
             )

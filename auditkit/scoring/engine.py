@@ -109,7 +109,7 @@ def _caps(specs: Sequence[CapSpec], inputs: ScoreInputs, uncapped: float) -> tup
     for cap in specs:
         keys = _cap_trigger(cap, inputs)
         if keys is not None:
-            held.append(CapApplied(cap.id, cap.max, cap.reason, uncapped, keys))
+            held.append(CapApplied(cap.id, cap.max, cap.reason, uncapped, keys, _LIFTED_BY.get(cap.trigger, ())))
     held.sort(key=lambda c: (c.max, c.id))
     # A cap caused only by findings that already trigger a lower cap says nothing new.
     kept: list[CapApplied] = []
@@ -118,6 +118,10 @@ def _caps(specs: Sequence[CapSpec], inputs: ScoreInputs, uncapped: float) -> tup
             continue
         kept.append(cap)
     return tuple(kept)
+
+
+# Which deduction kinds, once fixed, remove a trigger's condition (besides fixing its findings).
+_LIFTED_BY = {"secret_in_head": ("secret_in_head",), "probe_failed": ("probe_threshold_failed",)}
 
 
 def _cap_trigger(cap: CapSpec, inputs: ScoreInputs) -> tuple[str, ...] | None:

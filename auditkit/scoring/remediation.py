@@ -168,7 +168,10 @@ def build_actions(card: Scorecard, remediation: Remediation) -> tuple[Action, ..
         effort = entry.effort_hours * len(pairs) + entry.effort_per_item * len(items)
         gain = sum(d.points * weights[area_id] for area_id, d in pairs) / card.total_weight if card.total_weight else 0.0
         # Caps stay unless every finding that triggers them is fixed by this action.
-        remaining_caps = [c.max for c in card.caps if not c.finding_keys or not set(c.finding_keys) <= set(keys)]
+        remaining_caps = [
+            c.max for c in card.caps
+            if kind not in c.lifted_by and not (c.finding_keys and set(c.finding_keys) <= set(keys))
+        ]
         after = min([uncapped + gain, *remaining_caps, 10.0])
         # The weighted gain is what the work is worth once caps are gone; lifting
         # a binding cap can be worth more than that, right now.

@@ -82,6 +82,8 @@ class CapApplied:
     uncapped: float
     """The weighted mean before any cap."""
     finding_keys: tuple[str, ...] = ()
+    lifted_by: tuple[str, ...] = ()
+    """Deduction kinds whose fix removes the condition (e.g. ``secret_in_head``)."""
 
     @property
     def binding(self) -> bool:

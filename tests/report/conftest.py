@@ -1,0 +1,36 @@
+"""Golden-file support for the renderer tests: ``pytest --update-golden`` rewrites the expected files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register ``--update-golden``."""
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/report/golden/* from the current renderers instead of comparing")
+
+
+@pytest.fixture()
+def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Compare text with ``golden/<name>``, or rewrite it under ``--update-golden``."""
+    # getoption with a default: the option is only registered when this conftest loads early.
+    update = bool(request.config.getoption("--update-golden", default=False))
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN_DIR / name
+        if update or not path.exists():
+            if not update:
+                pytest.fail(f"golden file {path} is missing; run pytest with --update-golden to create it")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="\n")
+            return
+        expected = path.read_text(encoding="utf-8")
+        assert text == expected, f"{name} differs from its golden file; if the change is intended, run --update-golden"
+
+    return check
