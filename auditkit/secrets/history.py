@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -224,38 +225,46 @@ def scan_history(
     engine = ctx.engine
     while True:
         cmd = _log_command(top, since, rev_range, pending is not None)
+        errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr can never block the stream
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if pending is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=errors)
         assert proc.stdout is not None
         if pending is not None:
             assert proc.stdin is not None
             proc.stdin.write(("\n".join(pending) + "\n").encode())
             proc.stdin.close()
+        last: str | None = None
         for commit, patches, renames in _parse_stream(proc.stdout, want_removed=False):
             outcome.renames.update(renames)
             _scan_commit(engine, ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable)
             done.add(commit.commit)
+            last = commit.commit
             outcome.order[commit.commit] = len(outcome.order)
             outcome.commits += 1
             if progress is not None and outcome.commits % 200 == 0:
                 rate = outcome.commits / max(time.monotonic() - started, 1e-6)
                 progress({"commits": outcome.commits, "commits_per_s": f"{rate:.0f}",
                           "findings": len(outcome.batch.findings)})
-        stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
         code = proc.wait()
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
+        errors.close()
         if code == 0:
             break
+        # git stops at the first commit whose objects it cannot read; the stream's last commit is that one
+        # (its patch is incomplete). Report it, skip it, and resume with the commits not yet seen.
+        reason = stderr.strip().splitlines()[-1][:160] if stderr.strip() else f"git exited with {code}"
         remaining = _remaining_commits(top, since, rev_range, done)
-        if not remaining:
-            outcome.notices.append(f"git log stopped early: {stderr.strip()[:200]}")
+        if last is None and remaining:
+            last = remaining[0]
+            done.add(last)
+            outcome.order[last] = len(outcome.order)
+            outcome.commits += 1
+        if last is None:
+            outcome.notices.append(f"git log stopped early: {reason}")
             break
-        # The first commit git could not finish is the one with the missing object: report it, skip it.
-        bad = remaining[0]
-        outcome.notices.append(f"commit {bad[:12]}: missing or unreadable object, skipped "
-                               f"({stderr.strip().splitlines()[-1][:160] if stderr.strip() else 'git failed'})")
-        done.add(bad)
-        outcome.commits += 1
-        pending = remaining[1:]
+        outcome.notices.append(f"commit {last[:12]}: missing or unreadable object, patch skipped ({reason})")
+        pending = [c for c in remaining if c != last]
         if not pending:
             break
     if progress is not None:
