@@ -336,7 +336,6 @@ def group_findings(findings: Iterable[Finding], descriptions: dict[str, str]) ->
         items.sort(key=lambda f: f.sort_key)
         worst = min(items, key=lambda f: (f.severity.rank, f.confidence.rank))
         best_conf = min((f.confidence for f in items), key=lambda c: c.rank)
-        introduced = [f.introduced for f in items if f.introduced is not None]
         groups.append(
             SecretGroup(
                 fingerprint=fp,
@@ -348,7 +347,6 @@ def group_findings(findings: Iterable[Finding], descriptions: dict[str, str]) ->
                 remediation=worst.remediation,
                 occurrences=tuple(items),
                 in_head=True if any(f.location.commit is None for f in items) else None,
-                introduced=min(introduced, key=lambda p: p.date) if introduced else None,
             )
         )
     groups.sort(key=lambda g: (g.severity.rank, -len(g.occurrences), g.paths))
@@ -384,6 +382,8 @@ def scan_secrets(
     if root is None:
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path(".")
     root = root.resolve()
+    if history:
+        root = git_toplevel(root) or root
     config = config or load_config(root)
     sc = config.secrets
     ruleset = load_rules(sc.rules, sc.disable_rules)
@@ -400,6 +400,12 @@ def scan_secrets(
 
         outcome = scan_history(ctx, since=since, rev_range=rev_range, progress=progress)
         batch = outcome.batch
+        if outcome.top is not None and outcome.top == root and not (since or rev_range):
+            # One secret, every appearance: the working tree (uncommitted edits included) joins history.
+            current = _scan_worktree(ctx, [root], sc.jobs if jobs is None else jobs)
+            batch.findings.extend(current.findings)
+            batch.suppressed += current.suppressed
+            batch.skipped.extend(current.skipped)
         commits = outcome.commits
         truncated = outcome.truncated
         notices.extend(outcome.notices)
@@ -416,7 +422,7 @@ def scan_secrets(
     if history:
         from auditkit.secrets.history import annotate_groups
 
-        groups = annotate_groups(ctx, group_findings(findings, descriptions))
+        groups = annotate_groups(ctx, group_findings(findings, descriptions), outcome)
         findings = tuple(sorted((f for g in groups for f in g.occurrences), key=lambda f: f.sort_key))
     else:
         groups = group_findings(findings, descriptions)
