@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,16 @@ from auditkit.scoring import (
     score,
 )
 
-__all__ = ["Clock", "GitInfo", "Progress", "coverage_facts", "git_info", "probe_facts", "repo_identity", "run_audit"]
+__all__ = [
+    "Clock",
+    "GitInfo",
+    "Progress",
+    "coverage_facts",
+    "git_info",
+    "probe_facts",
+    "repo_identity",
+    "run_audit",
+]
 
 Clock = Callable[[], datetime]
 Progress = Callable[[str], None]
@@ -63,7 +72,9 @@ class GitInfo:
 
 def _git(root: Path, *args: str) -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False
+        )
     except OSError:
         return None
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
@@ -124,13 +135,15 @@ def run_audit(
     root = root.resolve()
     config = config or load_config(root)
     say = progress or (lambda _phase: None)
-    started = (clock or (lambda: datetime.now(timezone.utc)))().astimezone(timezone.utc).replace(microsecond=0)
+    started = (clock or (lambda: datetime.now(UTC)))().astimezone(UTC).replace(microsecond=0)
     t0 = time.monotonic()
     notices: list[str] = []
     git = git_info(root)
 
     say("secrets")
-    secrets_facts, secrets_view, rule_help = _secrets(root, config, history and git.toplevel is not None, notices)
+    secrets_facts, secrets_view, rule_help = _secrets(
+        root, config, history and git.toplevel is not None, notices
+    )
     if history and git.toplevel is None:
         notices.append("not a git repository: git history was not scanned")
 
@@ -161,7 +174,8 @@ def run_audit(
         config_hash=config.digest,
         config_source=str(config.source) if config.source else None,
         history_scanned=secrets_facts.history_scanned if secrets_facts else False,
-        probes=tuple(str(p) for p in probes) + tuple(str(getattr(r, "source", None) or getattr(r, "probe", "probe")) for r in probe_results),
+        probes=tuple(str(p) for p in probes)
+        + tuple(str(getattr(r, "source", None) or getattr(r, "probe", "probe")) for r in probe_results),
     )
     probe_views = tuple(_probe_view(r, i) for i, r in enumerate(results))
 
@@ -169,9 +183,17 @@ def run_audit(
         from dataclasses import replace
 
         return assemble_report(
-            run=replace(run, duration_s=duration), scorecard=card, actions=actions, secrets=secrets_view,
-            coverage=coverage, probes=probe_views, trend=trend, fail_under=fail_under, notices=notices,
-            history_size=history_size, rule_help=rule_help,
+            run=replace(run, duration_s=duration),
+            scorecard=card,
+            actions=actions,
+            secrets=secrets_view,
+            coverage=coverage,
+            probes=probe_views,
+            trend=trend,
+            fail_under=fail_under,
+            notices=notices,
+            history_size=history_size,
+            rule_help=rule_help,
         )
 
     if store is None:
@@ -203,10 +225,14 @@ def _secrets(
             past = scan_secrets([root], config=config, root=root, history=True)
             notices.extend(n for n in past.all_notices if n not in notices)
         except ImportError:
-            notices.append("git history scanning is not available in this build; scanned the working tree only")
+            notices.append(
+                "git history scanning is not available in this build; scanned the working tree only"
+            )
         except AuditkitError as exc:
             notices.append(f"git history was not scanned: {exc}")
-    rule_help = {g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation}
+    rule_help = {
+        g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation
+    }
 
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in head.findings:
@@ -228,16 +254,30 @@ def _secrets(
         severity = min((f.severity for f in head_f + past_f), key=lambda s: s.rank)
         confidence = min((f.confidence for f in head_f + past_f), key=lambda c: c.rank)
         occurrences = sorted(head_f + past_f, key=lambda f: f.sort_key)
-        facts.append(SecretGroupFacts(fingerprint, rule_id, severity, confidence, in_head, paths, len(occurrences)))
-        views.append(SecretGroupView(
-            fingerprint=fingerprint, rule_id=rule_id, severity=severity.value, confidence=confidence.value,
-            redacted=sample.redacted or "****", in_head=in_head, paths=paths,
-            occurrences=tuple(Occurrence(f.location.path, f.location.line, f.location.commit) for f in occurrences),
-            introduced=getattr(meta, "introduced", None) or min(
-                (f.introduced for f in past_f if f.introduced), key=lambda p: p.date, default=None),
-            removed=None if in_head else getattr(meta, "removed", None),
-        ))
-    order = sorted(range(len(facts)), key=lambda i: (not facts[i].in_head, facts[i].severity.rank, facts[i].paths, facts[i].fingerprint))
+        facts.append(
+            SecretGroupFacts(fingerprint, rule_id, severity, confidence, in_head, paths, len(occurrences))
+        )
+        views.append(
+            SecretGroupView(
+                fingerprint=fingerprint,
+                rule_id=rule_id,
+                severity=severity.value,
+                confidence=confidence.value,
+                redacted=sample.redacted or "****",
+                in_head=in_head,
+                paths=paths,
+                occurrences=tuple(
+                    Occurrence(f.location.path, f.location.line, f.location.commit) for f in occurrences
+                ),
+                introduced=getattr(meta, "introduced", None)
+                or min((f.introduced for f in past_f if f.introduced), key=lambda p: p.date, default=None),
+                removed=None if in_head else getattr(meta, "removed", None),
+            )
+        )
+    order = sorted(
+        range(len(facts)),
+        key=lambda i: (not facts[i].in_head, facts[i].severity.rank, facts[i].paths, facts[i].fingerprint),
+    )
     findings = tuple(sorted((*head.findings, *(past.findings if past else ())), key=lambda f: f.sort_key))
     return (
         SecretsFacts(tuple(facts[i] for i in order), history_scanned=past is not None, findings=findings),
@@ -277,7 +317,11 @@ def _quality(value: Any) -> float | None:
 def _scaled(value: Any, maximum: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    top = float(maximum) if isinstance(maximum, (int, float)) and maximum else (1.0 if value <= 1 else 10.0 if value <= 10 else 100.0)
+    top = (
+        float(maximum)
+        if isinstance(maximum, (int, float)) and maximum
+        else (1.0 if value <= 1 else 10.0 if value <= 10 else 100.0)
+    )
     return max(0.0, min(1.0, float(value) / top))
 
 
@@ -308,7 +352,9 @@ def _presence_map(value: Any) -> dict[str, bool]:
         out = {}
         for entry in value:
             if isinstance(entry, Mapping) and ("name" in entry or "id" in entry):
-                out[str(entry.get("name") or entry.get("id"))] = bool(entry.get("present", entry.get("found", False)))
+                out[str(entry.get("name") or entry.get("id"))] = bool(
+                    entry.get("present", entry.get("found", False))
+                )
         return out
     return {}
 
@@ -320,11 +366,16 @@ def coverage_facts(result: Any, config: Config) -> CoverageFacts:
     tests: list[LoadTestFacts] = []
     for s in data.get("services") or ():
         load_tests = s.get("load_tests") or ()
-        services.append(ServiceFacts(
-            name=str(s["name"]), path=str(s.get("path") or s["name"]), critical=bool(s.get("critical")),
-            load_tests=len(load_tests), endpoints_total=s.get("endpoints_total"),
-            endpoints_covered=s.get("endpoints_covered"),
-        ))
+        services.append(
+            ServiceFacts(
+                name=str(s["name"]),
+                path=str(s.get("path") or s["name"]),
+                critical=bool(s.get("critical")),
+                load_tests=len(load_tests),
+                endpoints_total=s.get("endpoints_total"),
+                endpoints_covered=s.get("endpoints_covered"),
+            )
+        )
         tests.extend(_test_facts(t, str(s["name"])) for t in load_tests)
     tests.extend(_test_facts(t, None) for t in data.get("platform_tests") or ())
     seen: set[str] = set()
@@ -349,8 +400,11 @@ def coverage_facts(result: Any, config: Config) -> CoverageFacts:
 
 def _test_facts(t: Mapping[str, Any], service: str | None) -> LoadTestFacts:
     return LoadTestFacts(
-        path=str(t["path"]), tool=str(t.get("tool") or "unknown"), service=service,
-        quality=_quality(t.get("quality")), issues=tuple(_issue_text(i) for i in t.get("issues") or ()),
+        path=str(t["path"]),
+        tool=str(t.get("tool") or "unknown"),
+        service=service,
+        quality=_quality(t.get("quality")),
+        issues=tuple(_issue_text(i) for i in t.get("issues") or ()),
     )
 
 
@@ -391,4 +445,3 @@ def _probe_view(result: Any, index: int) -> ProbeView:
         thresholds=tuple(sorted(facts.thresholds.items())),
         breaker_tripped=facts.breaker_tripped,
     )
-

@@ -35,14 +35,18 @@ def _prepare(source: Path) -> Path:
         work.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "clone", "-q", "--no-local", str(source), str(target)], check=True)
         # Every branch of the source, so `--all` sees the same history as the mirror.
-        subprocess.run(["git", "-C", str(target), "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*"],
-                       check=True)
+        subprocess.run(
+            ["git", "-C", str(target), "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*"],
+            check=True,
+        )
     return target
 
 
 def _time(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         sys.exit(f"{cmd[:4]} failed with exit {proc.returncode}: {proc.stderr[-2000:]}")
@@ -51,24 +55,51 @@ def _time(cmd: list[str], env: dict[str, str]) -> float:
 
 def main() -> None:
     """Run the comparison and print the ratio."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repo", type=Path, default=DEFAULT_MIRROR, help="a git repository or bare git dir")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     repo = _prepare(args.repo)
-    commits = subprocess.run(["git", "-C", str(repo), "rev-list", "--all", "--count"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-    files = subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, text=True,
-                           check=True).stdout.count("\n")
+    commits = subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--all", "--count"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    files = subprocess.run(
+        ["git", "-C", str(repo), "ls-files"], capture_output=True, text=True, check=True
+    ).stdout.count("\n")
     out = Path(tempfile.mkdtemp(prefix="auditkit-bench-"))
     env = {**os.environ, "XDG_DATA_HOME": str(out / "xdg"), "PYTHONPATH": str(ROOT)}
     py = sys.executable
     commands = {
         "git log -p --all": ["git", "-C", str(repo), "log", "-p", "--all", "--no-color", "--no-ext-diff"],
-        "auditkit secrets --history": [py, "-m", "auditkit", "secrets", "--history", "--format", "json", "-q",
-                                       "--no-baseline", str(repo)],
-        "auditkit scan": [py, "-m", "auditkit", "scan", str(repo), "--report", "json", "--report", "html",
-                          "--report", "sarif", "--out", str(out / "reports")],
+        "auditkit secrets --history": [
+            py,
+            "-m",
+            "auditkit",
+            "secrets",
+            "--history",
+            "--format",
+            "json",
+            "-q",
+            "--no-baseline",
+            str(repo),
+        ],
+        "auditkit scan": [
+            py,
+            "-m",
+            "auditkit",
+            "scan",
+            str(repo),
+            "--report",
+            "json",
+            "--report",
+            "html",
+            "--report",
+            "sarif",
+            "--out",
+            str(out / "reports"),
+        ],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.runs):

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from auditkit.cli._common import EXIT_CLEAN, EXIT_FINDINGS, color_enabled, echo_notices, guarded, stderr_is_tty, style
+from auditkit.cli._common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    color_enabled,
+    echo_notices,
+    guarded,
+    stderr_is_tty,
+    style,
+)
+
+if TYPE_CHECKING:
+    from auditkit.report.model import AuditReport
 
 __all__ = ["history", "scan"]
 
@@ -19,29 +32,79 @@ _STATUS_COLOUR = {"critical": "red", "warning": "yellow", "good": "green", "not_
 
 @click.command("scan")
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
-@click.option("--report", "reports", multiple=True, type=click.Choice(_FORMATS),
-              help="Report format to write (repeatable). Default: [scan] reports in the config, else html, md and json.")
-@click.option("--out", "out", type=str, default=None,
-              help="Folder for the reports (default: [scan] out, else ./audit-report). '-' prints the one --report on stdout.")
-@click.option("--history/--no-history", "scan_history", default=None,
-              help="Scan git history for secrets too (default: on, or [scan] history).")
-@click.option("--record/--no-record", default=True, show_default=True,
-              help="Store this run in the run history and compare with the previous run.")
-@click.option("--history-store", "store_location", default=None,
-              help="SQLite path or postgresql:// URL of the run history (default: AUDITKIT_HISTORY_URL, "
-                   "[scan] history_store, else the XDG data folder).")
-@click.option("--probe", "probes", multiple=True, metavar="PROFILE",
-              help="Run a load probe profile (name from loadchecks/ or a file) as part of the audit (repeatable).")
-@click.option("--fail-under", type=click.FloatRange(0, 10), default=None,
-              help="Exit 1 when the overall score is below this (default: [scan] fail_under).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Config file (default: .auditkit.toml or [tool.auditkit] in pyproject.toml, found upwards).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="What to print on stdout: a summary, or the JSON report.")
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    type=click.Choice(_FORMATS),
+    help="Report format to write (repeatable). Default: [scan] reports in the config, else html, md and json.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=str,
+    default=None,
+    help="Folder for the reports (default: [scan] out, else ./audit-report). '-' prints the one --report on stdout.",
+)
+@click.option(
+    "--history/--no-history",
+    "scan_history",
+    default=None,
+    help="Scan git history for secrets too (default: on, or [scan] history).",
+)
+@click.option(
+    "--record/--no-record",
+    default=True,
+    show_default=True,
+    help="Store this run in the run history and compare with the previous run.",
+)
+@click.option(
+    "--history-store",
+    "store_location",
+    default=None,
+    help="SQLite path or postgresql:// URL of the run history (default: AUDITKIT_HISTORY_URL, "
+    "[scan] history_store, else the XDG data folder).",
+)
+@click.option(
+    "--probe",
+    "probes",
+    multiple=True,
+    metavar="PROFILE",
+    help="Run a load probe profile (name from loadchecks/ or a file) as part of the audit (repeatable).",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 10),
+    default=None,
+    help="Exit 1 when the overall score is below this (default: [scan] fail_under).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file (default: .auditkit.toml or [tool.auditkit] in pyproject.toml, found upwards).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="What to print on stdout: a summary, or the JSON report.",
+)
 @guarded
 def scan(
-    path: Path, reports: tuple[str, ...], out: str | None, scan_history: bool | None, record: bool,
-    store_location: str | None, probes: tuple[str, ...], fail_under: float | None, config_file: Path | None, fmt: str,
+    path: Path,
+    reports: tuple[str, ...],
+    out: str | None,
+    scan_history: bool | None,
+    record: bool,
+    store_location: str | None,
+    probes: tuple[str, ...],
+    fail_under: float | None,
+    config_file: Path | None,
+    fmt: str,
 ) -> None:
     """Run the scored audit of PATH: secrets (working tree and history), load-test coverage, optional probes.
 
@@ -72,8 +135,13 @@ def scan(
         store = open_store(store_location, config)
     try:
         report = run_audit(
-            path, config, history=scan_cfg.history if scan_history is None else scan_history,
-            probes=(*scan_cfg.probes, *probes), store=store, fail_under=threshold, progress=progress,
+            path,
+            config,
+            history=scan_cfg.history if scan_history is None else scan_history,
+            probes=(*scan_cfg.probes, *probes),
+            store=store,
+            fail_under=threshold,
+            progress=progress,
         )
     finally:
         if store is not None:
@@ -99,7 +167,7 @@ def scan(
     sys.exit(EXIT_CLEAN if gate.passed and gate.probes_passed else EXIT_FINDINGS)
 
 
-def _progress():  # noqa: ANN202 - a closure
+def _progress() -> Callable[[str], None]:
     step = {"n": 0}
 
     def say(phase: str) -> None:
@@ -113,7 +181,7 @@ def _fmt(value: float | None) -> str:
     return " n/a" if value is None else f"{value:4.1f}"
 
 
-def _summary(report) -> None:  # noqa: ANN001 - AuditReport, imported lazily
+def _summary(report: AuditReport) -> None:
     """The text view: overall, caps, one line per area, the top actions, the trend."""
     colour = color_enabled()
     card = report.scorecard
@@ -125,12 +193,16 @@ def _summary(report) -> None:  # noqa: ANN001 - AuditReport, imported lazily
         click.echo(f"  {verb} {cap.max:.1f}: {cap.reason}")
     for a in card.areas:
         st = a.status.value.replace("_", " ")
-        click.echo(f"  {_fmt(a.score)}  {style(st.ljust(12), enabled=colour, fg=_STATUS_COLOUR[a.status.value])} "
-                   f"{a.title}: {a.summary}")
+        click.echo(
+            f"  {_fmt(a.score)}  {style(st.ljust(12), enabled=colour, fg=_STATUS_COLOUR[a.status.value])} "
+            f"{a.title}: {a.summary}"
+        )
     if report.trend:
         t = report.trend
         delta = "n/a" if t.overall_delta is None else f"{t.overall_delta:+.1f}"
-        click.echo(f"Since {t.previous_at}: {delta} ({len(t.new_findings)} new, {len(t.resolved_findings)} resolved findings)")
+        click.echo(
+            f"Since {t.previous_at}: {delta} ({len(t.new_findings)} new, {len(t.resolved_findings)} resolved findings)"
+        )
         if t.warning:
             click.echo(f"  warning: {t.warning}")
     if report.actions:
@@ -145,15 +217,29 @@ def _summary(report) -> None:  # noqa: ANN001 - AuditReport, imported lazily
 
 
 @click.command("history")
-@click.argument("path", required=False, default=".", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument(
+    "path", required=False, default=".", type=click.Path(path_type=Path, exists=True, file_okay=False)
+)
 @click.option("--all", "all_repos", is_flag=True, help="List runs of every repository in the store.")
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Newest runs to list.")
-@click.option("--history-store", "store_location", default=None,
-              help="SQLite path or postgresql:// URL (default: AUDITKIT_HISTORY_URL, [scan] history_store, XDG data folder).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Config file.")
+@click.option(
+    "--history-store",
+    "store_location",
+    default=None,
+    help="SQLite path or postgresql:// URL (default: AUDITKIT_HISTORY_URL, [scan] history_store, XDG data folder).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @guarded
-def history(path: Path, all_repos: bool, limit: int, store_location: str | None, config_file: Path | None, fmt: str) -> None:
+def history(
+    path: Path, all_repos: bool, limit: int, store_location: str | None, config_file: Path | None, fmt: str
+) -> None:
     """List earlier scans of the repository at PATH, newest first, with their scores."""
     from auditkit.audit import repo_identity
     from auditkit.config import load_config
@@ -165,16 +251,31 @@ def history(path: Path, all_repos: bool, limit: int, store_location: str | None,
         runs = store.runs(repo=repo, limit=limit)
         location = store.location
     if fmt == "json":
-        click.echo(json.dumps({
-            "store": location,
-            "repo": repo,
-            "runs": [
-                {"id": r.run_id, "started_at": r.started_at, "repo": r.repo, "commit": r.commit, "branch": r.branch,
-                 "tool_version": r.tool_version, "config_hash": r.config_hash, "score": r.overall, "status": r.status,
-                 "areas": {a.id: a.score for a in r.areas}, "findings": len(r.findings)}
-                for r in runs
-            ],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "store": location,
+                    "repo": repo,
+                    "runs": [
+                        {
+                            "id": r.run_id,
+                            "started_at": r.started_at,
+                            "repo": r.repo,
+                            "commit": r.commit,
+                            "branch": r.branch,
+                            "tool_version": r.tool_version,
+                            "config_hash": r.config_hash,
+                            "score": r.overall,
+                            "status": r.status,
+                            "areas": {a.id: a.score for a in r.areas},
+                            "findings": len(r.findings),
+                        }
+                        for r in runs
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     if not runs:
         click.echo(f"no runs recorded for {repo or 'any repository'} in {location}", err=True)

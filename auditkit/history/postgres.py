@@ -12,7 +12,7 @@ from typing import Any
 
 from auditkit.errors import HistoryStoreError
 from auditkit.history.records import RunRecord
-from auditkit.history.store import HistoryStore, mask_url
+from auditkit.history.store import HistoryStore, mask_url, runs_query
 
 __all__ = ["PostgresStore"]
 
@@ -55,7 +55,9 @@ class PostgresStore(HistoryStore):
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
                 self._conn.execute(_SCHEMA)
         except psycopg.Error as exc:
-            raise HistoryStoreError(f"{self.location}: cannot open the run history ({self._why(exc)})") from None
+            raise HistoryStoreError(
+                f"{self.location}: cannot open the run history ({self._why(exc)})"
+            ) from None
 
     def _why(self, exc: Exception) -> str:
         # psycopg messages can echo the connection string; never show a password.
@@ -79,21 +81,16 @@ class PostgresStore(HistoryStore):
 
     def runs(self, repo: str | None = None, limit: int | None = None) -> list[RunRecord]:
         """Newest first."""
-        sql = "SELECT seq, record::text FROM auditkit_runs"
-        args: list[object] = []
-        if repo is not None:
-            sql += " WHERE repo = %s"
-            args.append(repo)
-        sql += " ORDER BY seq DESC"
-        if limit is not None:
-            sql += " LIMIT %s"
-            args.append(limit)
+        sql, args = runs_query("auditkit_runs", "%s", repo, limit)
         try:
             with self._conn.transaction():
                 rows = self._conn.execute(sql, args).fetchall()
         except self._psycopg.Error as exc:
-            raise HistoryStoreError(f"{self.location}: cannot read the run history ({self._why(exc)})") from None
-        return [RunRecord.from_json(text, seq=int(seq)) for seq, text in rows]
+            raise HistoryStoreError(
+                f"{self.location}: cannot read the run history ({self._why(exc)})"
+            ) from None
+        # psycopg returns jsonb already decoded.
+        return [RunRecord.from_json(record, seq=int(seq)) for seq, record in rows]
 
     def close(self) -> None:
         """Close the connection."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from auditkit.errors import HistoryStoreError
 from auditkit.history.records import RunRecord
-from auditkit.history.store import HistoryStore
+from auditkit.history.store import HistoryStore, runs_query
 
 __all__ = ["SqliteStore"]
 
@@ -77,15 +77,7 @@ class SqliteStore(HistoryStore):
 
     def runs(self, repo: str | None = None, limit: int | None = None) -> list[RunRecord]:
         """Newest first."""
-        sql = "SELECT seq, record FROM runs"
-        args: list[object] = []
-        if repo is not None:
-            sql += " WHERE repo = ?"
-            args.append(repo)
-        sql += " ORDER BY seq DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
+        sql, args = runs_query("runs", "?", repo, limit)
         try:
             rows = self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:

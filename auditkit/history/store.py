@@ -17,7 +17,7 @@ from types import TracebackType
 from auditkit.config import Config
 from auditkit.history.records import RunRecord
 
-__all__ = ["HistoryStore", "default_location", "mask_url", "open_store"]
+__all__ = ["HistoryStore", "default_location", "mask_url", "open_store", "runs_query"]
 
 HISTORY_ENV = "AUDITKIT_HISTORY_URL"
 
@@ -47,6 +47,20 @@ class HistoryStore(abc.ABC):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def runs_query(table: str, mark: str, repo: str | None, limit: int | None) -> tuple[str, list[object]]:
+    """SELECT of ``(seq, record)`` newest first, optionally for one repo and limited; ``mark`` is the placeholder."""
+    sql = f"SELECT seq, record FROM {table}"
+    args: list[object] = []
+    if repo is not None:
+        sql += f" WHERE repo = {mark}"
+        args.append(repo)
+    sql += " ORDER BY seq DESC"
+    if limit is not None:
+        sql += f" LIMIT {mark}"
+        args.append(limit)
+    return sql, args
 
 
 def default_location(config: Config | None = None) -> str:

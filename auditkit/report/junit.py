@@ -24,7 +24,10 @@ def render_junit(report: AuditReport) -> str:
         tests += 1
         case = ET.SubElement(suite, "testcase", classname=f"auditkit.{area.id}", name=area.title, time="0")
         score = "not measured" if area.score is None else f"{area.score:.1f}/10"
-        lines = [f"{area.title}: {score} ({area.status.value}, confidence {area.confidence.value})", area.summary]
+        lines = [
+            f"{area.title}: {score} ({area.status.value}, confidence {area.confidence.value})",
+            area.summary,
+        ]
         lines += [f"-{d.points:.1f}: {d.reason}" for d in area.explanation]
         if area.status is Status.NOT_MEASURED:
             skipped += 1
@@ -42,7 +45,11 @@ def render_junit(report: AuditReport) -> str:
         failures += 1
         why = []
         if not gate.passed:
-            why.append(f"overall {overall} is below --fail-under {gate.fail_under:.1f}" if gate.fail_under is not None else overall)
+            why.append(
+                f"overall {overall} is below --fail-under {gate.fail_under:.1f}"
+                if gate.fail_under is not None
+                else overall
+            )
         if not gate.probes_passed:
             why.append("probe thresholds failed")
         ET.SubElement(case, "failure", message="; ".join(why), type="gate")
@@ -52,7 +59,9 @@ def render_junit(report: AuditReport) -> str:
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", str(skipped))
-    root = ET.Element("testsuites", name="auditkit scan", tests=str(tests), failures=str(failures), errors="0")
+    root = ET.Element(
+        "testsuites", name="auditkit scan", tests=str(tests), failures=str(failures), errors="0"
+    )
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

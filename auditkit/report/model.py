@@ -155,15 +155,22 @@ class CoverageView:
             "tools": {tool: count for tool, count in self.tools},
             "services": [
                 {
-                    "name": s.name, "path": s.path, "critical": s.critical, "load_tests": s.load_tests,
-                    "endpoints_total": s.endpoints_total, "endpoints_covered": s.endpoints_covered,
+                    "name": s.name,
+                    "path": s.path,
+                    "critical": s.critical,
+                    "load_tests": s.load_tests,
+                    "endpoints_total": s.endpoints_total,
+                    "endpoints_covered": s.endpoints_covered,
                 }
                 for s in self.services
             ],
             "tests": [
                 {
-                    "path": t.path, "tool": t.tool, "service": t.service,
-                    "quality": None if t.quality is None else round(10 * t.quality, 1), "issues": list(t.issues),
+                    "path": t.path,
+                    "tool": t.tool,
+                    "service": t.service,
+                    "quality": None if t.quality is None else round(10 * t.quality, 1),
+                    "issues": list(t.issues),
                 }
                 for t in self.tests
             ],
@@ -219,8 +226,12 @@ class FindingRef:
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {
-            "key": self.key, "area": self.area, "rule": self.rule_id, "severity": self.severity,
-            "path": self.path, "message": self.message,
+            "key": self.key,
+            "area": self.area,
+            "rule": self.rule_id,
+            "severity": self.severity,
+            "path": self.path,
+            "message": self.message,
         }
 
 
@@ -285,14 +296,25 @@ class Trend:
             parts.append(f"now measured: {', '.join(self.measured_added)}")
         if self.measured_removed:
             parts.append(f"no longer measured: {', '.join(self.measured_removed)}")
-        return "the set of measured areas changed since the previous run (" + "; ".join(parts) + \
-            "), so the overall scores are not directly comparable"
+        return (
+            "the set of measured areas changed since the previous run ("
+            + "; ".join(parts)
+            + "), so the overall scores are not directly comparable"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {
-            "previous_run": {"id": self.previous_run_id, "started_at": self.previous_at, "commit": self.previous_commit},
-            "overall": {"before": self.overall_before, "after": self.overall_after, "delta": self.overall_delta},
+            "previous_run": {
+                "id": self.previous_run_id,
+                "started_at": self.previous_at,
+                "commit": self.previous_commit,
+            },
+            "overall": {
+                "before": self.overall_before,
+                "after": self.overall_after,
+                "delta": self.overall_delta,
+            },
             "areas": [
                 {"id": a.id, "before": a.before, "after": a.after, "delta": a.delta} for a in self.areas
             ],
@@ -302,7 +324,10 @@ class Trend:
             "measured_added": list(self.measured_added),
             "measured_removed": list(self.measured_removed),
             "warning": self.warning,
-            "series": [{"id": p.run_id, "started_at": p.at, "score": p.score, "commit": p.commit} for p in self.series],
+            "series": [
+                {"id": p.run_id, "started_at": p.at, "score": p.score, "commit": p.commit}
+                for p in self.series
+            ],
         }
 
 

@@ -32,7 +32,11 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     text = f.message
     if loc.commit:
         text += f" (in commit {loc.commit[:12]}"
-        text += f", introduced by {f.introduced.commit[:12]})" if f.introduced and f.introduced.commit != loc.commit else ")"
+        text += (
+            f", introduced by {f.introduced.commit[:12]})"
+            if f.introduced and f.introduced.commit != loc.commit
+            else ")"
+        )
     if f.redacted:
         text += f" Redacted value: {f.redacted}."
     result: dict[str, Any] = {
@@ -57,21 +61,25 @@ def render_sarif(report: AuditReport) -> str:
     index: dict[str, int] = {}
     for i, rule in enumerate(report.rules):
         index[rule.id] = i
-        rules.append({
-            "id": rule.id,
-            "name": "".join(part.capitalize() for part in rule.id.replace(".", "-").replace("_", "-").split("-")),
-            "shortDescription": {"text": rule.short[:1024]},
-            "fullDescription": {"text": rule.full[:1024]},
-            "help": {"text": rule.help, "markdown": rule.help},
-            "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-            "properties": {
-                "tags": ["security" if rule.area == "hardcoded_secrets" else "reliability", rule.area],
-                "security-severity": _SECURITY_SEVERITY[rule.severity],
-                "precision": "high",
-            },
-        })
+        rules.append(
+            {
+                "id": rule.id,
+                "name": "".join(
+                    part.capitalize() for part in rule.id.replace(".", "-").replace("_", "-").split("-")
+                ),
+                "shortDescription": {"text": rule.short[:1024]},
+                "fullDescription": {"text": rule.full[:1024]},
+                "help": {"text": rule.help, "markdown": rule.help},
+                "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+                "properties": {
+                    "tags": ["security" if rule.area == "hardcoded_secrets" else "reliability", rule.area],
+                    "security-severity": _SECURITY_SEVERITY[rule.severity],
+                    "precision": "high",
+                },
+            }
+        )
     results = [_result(f, index[f.rule_id]) for f in report.findings]
-    log = {
+    log: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -92,7 +100,10 @@ def render_sarif(report: AuditReport) -> str:
     }
     if report.run.commit:
         log["runs"][0]["versionControlProvenance"] = [
-            {"repositoryUri": report.run.repo, "revisionId": report.run.commit,
-             **({"branch": report.run.branch} if report.run.branch else {})}
+            {
+                "repositoryUri": report.run.repo,
+                "revisionId": report.run.commit,
+                **({"branch": report.run.branch} if report.run.branch else {}),
+            }
         ]
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -11,10 +11,23 @@ from typing import Any
 
 __all__ = ["md_escape", "render_template"]
 
-_MD_SPECIAL = str.maketrans({
-    "\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "|": "\\|",
-    "<": "&lt;", ">": "&gt;", "&": "&amp;", "#": "\\#", "\n": " ", "\r": " ",
-})
+_MD_SPECIAL = str.maketrans(
+    {
+        "\\": "\\\\",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "|": "\\|",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        "#": "\\#",
+        "\n": " ",
+        "\r": " ",
+    }
+)
 
 
 def md_escape(value: Any) -> str:
@@ -61,5 +74,7 @@ def render_template(name: str, **context: Any) -> str:
     except jinja2.TemplateNotFound:
         from auditkit.errors import ReportError
 
-        raise ReportError(f"report template {name} is missing from auditkit's reports/templates; reinstall auditkit") from None
+        raise ReportError(
+            f"report template {name} is missing from auditkit's reports/templates; reinstall auditkit"
+        ) from None
     return template.render(**context)

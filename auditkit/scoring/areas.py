@@ -58,7 +58,9 @@ Outcome = Measured | NotMeasured
 Scorer = Callable[[AreaSpec, ScoreInputs, Sequence[Finding], ScoringModel], Outcome]
 
 
-def run_scorer(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
+def run_scorer(
+    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+) -> Outcome:
     """Score one area with the scorer its spec names."""
     return SCORER_FUNCTIONS[spec.scorer](spec, inputs, findings, model)
 
@@ -108,7 +110,9 @@ def _plural(n: int, word: str) -> str:
 # --------------------------------------------------------------------------- secrets
 
 
-def score_secrets(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
+def score_secrets(
+    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+) -> Outcome:
     """Points lost per distinct secret: more when it is still in HEAD, more again when copied around."""
     facts = inputs.secrets
     if facts is None:
@@ -151,7 +155,9 @@ def score_secrets(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Findin
 # --------------------------------------------------------------------------- coverage
 
 
-def score_coverage(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
+def score_coverage(
+    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+) -> Outcome:
     """Services with at least one load test over all services; critical services weigh more."""
     facts = inputs.coverage
     if facts is None:
@@ -163,7 +169,9 @@ def score_coverage(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Findi
     deductions = []
     keys_by_path = _keys_by_path(findings)
     for critical in (True, False):
-        missing = sorted((s for s in facts.services if s.critical is critical and s.load_tests == 0), key=lambda s: s.name)
+        missing = sorted(
+            (s for s in facts.services if s.critical is critical and s.load_tests == 0), key=lambda s: s.name
+        )
         if not missing:
             continue
         weight = critical_weight if critical else 1.0
@@ -192,7 +200,9 @@ def _keys_by_path(findings: Sequence[Finding]) -> dict[str, list[str]]:
     return out
 
 
-def score_quality(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
+def score_quality(
+    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+) -> Outcome:
     """Mean share of quality checks the load tests pass."""
     facts = inputs.coverage
     if facts is None:
@@ -221,7 +231,9 @@ def score_quality(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Findin
     return Measured(score, Confidence.MEDIUM, fitted, summary)
 
 
-def score_tools(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
+def score_tools(
+    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+) -> Outcome:
     """Share of load tests written with the standard tool (the configured one, or the de facto one)."""
     facts = inputs.coverage
     if facts is None:
@@ -252,7 +264,9 @@ def score_tools(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding]
             )
         )
     score, fitted = _fit(deductions)
-    mix = ", ".join(f"{tool} {count}" for tool, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    mix = ", ".join(
+        f"{tool} {count}" for tool, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
     summary = f"{_plural(len(counts), 'tool')} in use ({mix}); standard: {standard}"
     return Measured(score, Confidence.HIGH, fitted, summary)
 
@@ -277,7 +291,9 @@ def _presence(
     return score, fitted, f"{n - len(missing)} of {n} present"
 
 
-def score_scenarios(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
+def score_scenarios(
+    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+) -> Outcome:
     """Share of the scenario categories the audit expects that exist in some load test."""
     facts = inputs.coverage
     if facts is None:
@@ -297,11 +313,15 @@ def score_infrastructure(
         return NotMeasured("the coverage analysis did not run")
     if not facts.infrastructure:
         return NotMeasured("infrastructure signals were not measured")
-    score, deductions, counted = _presence("infra_missing", "load-testing infrastructure", facts.infrastructure, findings)
+    score, deductions, counted = _presence(
+        "infra_missing", "load-testing infrastructure", facts.infrastructure, findings
+    )
     return Measured(score, Confidence.MEDIUM, deductions, f"infrastructure signals: {counted}")
 
 
-def score_probes(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
+def score_probes(
+    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+) -> Outcome:
     """Share of probe thresholds that passed; a tripped circuit breaker counts as a failed threshold."""
     if not inputs.probes:
         return NotMeasured("no probe ran (use --probe PROFILE)")
@@ -326,7 +346,9 @@ def score_probes(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding
     ]
     score, fitted = _fit(deductions)
     passed = sum(1 for _, _, ok in checks if ok)
-    summary = f"{passed} of {_plural(len(checks), 'threshold')} passed in {_plural(len(inputs.probes), 'probe')}"
+    summary = (
+        f"{passed} of {_plural(len(checks), 'threshold')} passed in {_plural(len(inputs.probes), 'probe')}"
+    )
     return Measured(score, Confidence.HIGH, fitted, summary)
 
 

@@ -30,18 +30,34 @@ def score(inputs: ScoreInputs, model: ScoringModel | None = None) -> Scorecard:
         if isinstance(outcome, NotMeasured):
             areas.append(
                 AreaScore(
-                    id=spec.id, title=spec.title, risk=spec.risk, weight=spec.weight, score=None,
-                    status=Status.NOT_MEASURED, confidence=Confidence.LOW, findings=findings,
-                    explanation=(), description=spec.description, summary=outcome.summary,
+                    id=spec.id,
+                    title=spec.title,
+                    risk=spec.risk,
+                    weight=spec.weight,
+                    score=None,
+                    status=Status.NOT_MEASURED,
+                    confidence=Confidence.LOW,
+                    findings=findings,
+                    explanation=(),
+                    description=spec.description,
+                    summary=outcome.summary,
                 )
             )
             continue
         value = round(min(10.0, max(0.0, outcome.score)), 1)
         areas.append(
             AreaScore(
-                id=spec.id, title=spec.title, risk=spec.risk, weight=spec.weight, score=value,
-                status=status_for(value, model), confidence=outcome.confidence, findings=findings,
-                explanation=outcome.deductions, description=spec.description, summary=outcome.summary,
+                id=spec.id,
+                title=spec.title,
+                risk=spec.risk,
+                weight=spec.weight,
+                score=value,
+                status=status_for(value, model),
+                confidence=outcome.confidence,
+                findings=findings,
+                explanation=outcome.deductions,
+                description=spec.description,
+                summary=outcome.summary,
             )
         )
     measured = [a for a in areas if a.score is not None and a.weight > 0]
@@ -89,9 +105,11 @@ def route_findings(specs: Sequence[AreaSpec], inputs: ScoreInputs) -> dict[str, 
         if not candidates:
             continue
         for finding in findings:
-            target = _match(candidates, finding.rule_id, specific=True) or _match(
-                candidates, finding.rule_id, specific=False
-            ) or candidates[0]
+            target = (
+                _match(candidates, finding.rule_id, specific=True)
+                or _match(candidates, finding.rule_id, specific=False)
+                or candidates[0]
+            )
             out[target.id].append(finding)
     return out
 
@@ -106,10 +124,12 @@ def _match(specs: Sequence[AreaSpec], rule_id: str, *, specific: bool) -> AreaSp
 
 def _caps(specs: Sequence[CapSpec], inputs: ScoreInputs, uncapped: float) -> tuple[CapApplied, ...]:
     held = []
-    for cap in specs:
-        keys = _cap_trigger(cap, inputs)
+    for spec in specs:
+        keys = _cap_trigger(spec, inputs)
         if keys is not None:
-            held.append(CapApplied(cap.id, cap.max, cap.reason, uncapped, keys, _LIFTED_BY.get(cap.trigger, ())))
+            held.append(
+                CapApplied(spec.id, spec.max, spec.reason, uncapped, keys, _LIFTED_BY.get(spec.trigger, ()))
+            )
     held.sort(key=lambda c: (c.max, c.id))
     # A cap caused only by findings that already trigger a lower cap says nothing new.
     kept: list[CapApplied] = []
@@ -129,20 +149,31 @@ def _cap_trigger(cap: CapSpec, inputs: ScoreInputs) -> tuple[str, ...] | None:
     if cap.trigger == "secret_in_head":
         if inputs.secrets is None:
             return None
-        live = {(g.rule_id, g.fingerprint) for g in inputs.secrets.groups if g.in_head and g.severity in cap.severities}
+        live = {
+            (g.rule_id, g.fingerprint)
+            for g in inputs.secrets.groups
+            if g.in_head and g.severity in cap.severities
+        }
         if not live:
             return None
-        return tuple(sorted({
-            finding_key(f) for f in inputs.secrets.findings
-            if (f.rule_id, f.fingerprint) in live and f.location.commit is None
-        }))
+        return tuple(
+            sorted(
+                {
+                    finding_key(f)
+                    for f in inputs.secrets.findings
+                    if (f.rule_id, f.fingerprint) in live and f.location.commit is None
+                }
+            )
+        )
     if cap.trigger == "critical_finding":
         findings = [
             *(inputs.secrets.findings if inputs.secrets else ()),
             *(inputs.coverage.findings if inputs.coverage else ()),
             *(f for p in inputs.probes for f in p.findings),
         ]
-        hits = sorted({finding_key(f) for f in findings if f.severity in cap.severities and f.location.commit is None})
+        hits = sorted(
+            {finding_key(f) for f in findings if f.severity in cap.severities and f.location.commit is None}
+        )
         return tuple(hits) if hits else None
     if cap.trigger == "probe_failed":
         failed = [p for p in inputs.probes if p.breaker_tripped or not all(p.thresholds.values())]

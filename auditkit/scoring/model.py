@@ -16,7 +16,16 @@ from typing import Any
 from auditkit.errors import DataFileError
 from auditkit.findings import Severity
 
-__all__ = ["RISKS", "SCORERS", "TRIGGERS", "AreaSpec", "CapSpec", "ScoringModel", "load_scoring_model"]
+__all__ = [
+    "RISKS",
+    "SCORERS",
+    "TRIGGERS",
+    "AreaSpec",
+    "CapSpec",
+    "ScoringModel",
+    "load_scoring_model",
+    "read_data_toml",
+]
 
 RISKS = ("critical", "high", "medium", "low")
 SCORERS = ("secrets", "coverage", "quality", "tools", "scenarios", "infrastructure", "probes")
@@ -67,17 +76,22 @@ def load_scoring_model(path: Path | None = None) -> ScoringModel:
 
     Raises :class:`~auditkit.errors.DataFileError` naming the file and key.
     """
+    path, data = read_data_toml(path, "scoring.toml")
+    return parse_scoring_model(data, path)
+
+
+def read_data_toml(path: Path | None, packaged: str) -> tuple[Path, dict[str, Any]]:
+    """Parse ``path`` (default: ``reports/<packaged>``); DataFileError naming the file when it cannot."""
     if path is None:
         from auditkit.resources import data_file
 
-        path = data_file("reports", "scoring.toml")
+        path = data_file("reports", packaged)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path, tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DataFileError(f"{path}: cannot read ({exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise DataFileError(f"{path}: not valid TOML: {exc}") from None
-    return parse_scoring_model(data, path)
 
 
 def parse_scoring_model(data: Mapping[str, Any], path: Path) -> ScoringModel:
@@ -128,7 +142,9 @@ def parse_scoring_model(data: Mapping[str, Any], path: Path) -> ScoringModel:
             CapSpec(
                 id=cap.text("id"),
                 trigger=cap.choice("trigger", TRIGGERS),
-                severities=tuple(Severity(s) for s in cap.choice_list("severities", tuple(s.value for s in Severity))),
+                severities=tuple(
+                    Severity(s) for s in cap.choice_list("severities", tuple(s.value for s in Severity))
+                ),
                 max=cap.number("max", minimum=0.0, maximum=10.0),
                 reason=cap.text("reason"),
             )

@@ -8,7 +8,6 @@ overall points fixing it would win, divided by its effort.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from auditkit.errors import DataFileError
 from auditkit.scoring.areas import DEDUCTION_KINDS
+from auditkit.scoring.model import read_data_toml
 from auditkit.scoring.result import Deduction, Scorecard
 
 __all__ = ["PRIORITIES", "Action", "Remediation", "RemediationEntry", "build_actions", "load_remediation"]
@@ -91,16 +91,7 @@ def load_remediation(path: Path | None = None) -> Remediation:
     a negative effort, an unknown priority, a duplicate kind, or a deduction
     kind of the scorers that has no entry.
     """
-    if path is None:
-        from auditkit.resources import data_file
-
-        path = data_file("reports", "remediation.toml")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(f"{path}: not valid TOML: {exc}") from None
+    path, data = read_data_toml(path, "remediation.toml")
     return parse_remediation(data, path)
 
 
@@ -130,7 +121,9 @@ def parse_remediation(data: Mapping[str, Any], path: Path) -> Remediation:
                 raise DataFileError(f"{where}.{key}: expected a non-empty string, got {value!r}")
             texts[key] = value.strip()
         if texts["priority"] not in PRIORITIES:
-            raise DataFileError(f"{where}.priority: expected one of {', '.join(PRIORITIES)}, got {texts['priority']!r}")
+            raise DataFileError(
+                f"{where}.priority: expected one of {', '.join(PRIORITIES)}, got {texts['priority']!r}"
+            )
         efforts = {}
         for key in ("effort_hours", "effort_per_item"):
             value = item.get(key, 0.0)
@@ -142,8 +135,11 @@ def parse_remediation(data: Mapping[str, Any], path: Path) -> Remediation:
         if texts["kind"] in entries:
             raise DataFileError(f"{where}.kind: duplicate kind {texts['kind']!r}")
         entries[texts["kind"]] = RemediationEntry(
-            kind=texts["kind"], title=texts["title"], priority=texts["priority"],
-            effort_hours=efforts["effort_hours"], effort_per_item=efforts["effort_per_item"],
+            kind=texts["kind"],
+            title=texts["title"],
+            priority=texts["priority"],
+            effort_hours=efforts["effort_hours"],
+            effort_per_item=efforts["effort_per_item"],
             remediation=" ".join(texts["remediation"].split()),
         )
     missing = [k for k in DEDUCTION_KINDS if k not in entries]
@@ -166,10 +162,15 @@ def build_actions(card: Scorecard, remediation: Remediation) -> tuple[Action, ..
         items = tuple(sorted({i for _, d in pairs for i in d.items}))
         keys = tuple(sorted({k for _, d in pairs for k in d.finding_keys}))
         effort = entry.effort_hours * len(pairs) + entry.effort_per_item * len(items)
-        gain = sum(d.points * weights[area_id] for area_id, d in pairs) / card.total_weight if card.total_weight else 0.0
+        gain = (
+            sum(d.points * weights[area_id] for area_id, d in pairs) / card.total_weight
+            if card.total_weight
+            else 0.0
+        )
         # Caps stay unless every finding that triggers them is fixed by this action.
         remaining_caps = [
-            c.max for c in card.caps
+            c.max
+            for c in card.caps
             if kind not in c.lifted_by and not (c.finding_keys and set(c.finding_keys) <= set(keys))
         ]
         after = min([uncapped + gain, *remaining_caps, 10.0])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +12,14 @@ import pytest
 
 from auditkit.config import Config, ScanConfig
 from auditkit.errors import HistoryStoreError
-from auditkit.history import RunRecord, compare_runs, default_location, mask_url, open_store, record_from_report
+from auditkit.history import (
+    RunRecord,
+    compare_runs,
+    default_location,
+    mask_url,
+    open_store,
+    record_from_report,
+)
 from tests.report.factories import platform_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,8 +103,13 @@ def _concurrent_writers(location: str, workers: int, count: int, tmp_path: Path)
     script = tmp_path / "writer.py"
     script.write_text(_WRITER.format(root=str(ROOT)))
     procs = [
-        subprocess.Popen([sys.executable, str(script), location, str(w), str(count)], stdin=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        subprocess.Popen(
+            [sys.executable, str(script), location, str(w), str(count)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         for w in range(workers)
     ]
     for p in procs:  # release them at (nearly) the same moment
@@ -175,10 +186,16 @@ def test_compare_runs_reports_deltas_and_changed_areas() -> None:
     secrets = next(d for d in trend.areas if d.id == "hardcoded_secrets")
     assert secrets.before == 0.0 and secrets.delta is not None and secrets.delta > 0
     assert {f.path for f in trend.resolved_findings} == {
-        "operations/load-tests/load-test.sh", "operations/scripts/health.sh", "operations/scripts/smoke.sh"}
+        "operations/load-tests/load-test.sh",
+        "operations/scripts/health.sh",
+        "operations/scripts/smoke.sh",
+    }
     assert not trend.new_findings and trend.warning is None
     with_probe = replace(
-        record_from_report(platform_report(password_in_head=False, with_probe=True)), run_id="c", repo=after.repo)
+        record_from_report(platform_report(password_in_head=False, with_probe=True)),
+        run_id="c",
+        repo=after.repo,
+    )
     changed = compare_runs(after, with_probe, [before])
     assert changed.measured_added == ("probe_results",)
     assert changed.warning and "probe_results" in changed.warning

@@ -12,8 +12,12 @@ GOLDEN_DIR = Path(__file__).parent / "golden"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register ``--update-golden``."""
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite tests/report/golden/* from the current renderers instead of comparing")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/report/golden/* from the current renderers instead of comparing",
+    )
 
 
 @pytest.fixture()
@@ -31,6 +35,8 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
             path.write_text(text, encoding="utf-8", newline="\n")
             return
         expected = path.read_text(encoding="utf-8")
-        assert text == expected, f"{name} differs from its golden file; if the change is intended, run --update-golden"
+        assert text == expected, (
+            f"{name} differs from its golden file; if the change is intended, run --update-golden"
+        )
 
     return check

@@ -28,9 +28,21 @@ def _chromium() -> str:
 
 def _run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-extensions", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-extensions",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -40,8 +52,8 @@ def _png_pixels(path: Path) -> tuple[int, int, bytes]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, width, height = 8, b"", 0, 0
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height = struct.unpack(">II", body[:8])
         elif kind == b"IDAT":
@@ -56,7 +68,9 @@ def test_report_renders_in_chromium_and_script_stays_text(tmp_path: Path) -> Non
     page.write_text(render(report, "html"), encoding="utf-8")
 
     shot = tmp_path / "shot.png"
-    proc = _run(["--window-size=1200,1800", "--hide-scrollbars", f"--screenshot={shot}", page.as_uri()], tmp_path)
+    proc = _run(
+        ["--window-size=1200,1800", "--hide-scrollbars", f"--screenshot={shot}", page.as_uri()], tmp_path
+    )
     assert shot.is_file(), proc.stderr[-2000:]
     width, height, pixels = _png_pixels(shot)
     assert (width, height) == (1200, 1800)
@@ -66,5 +80,7 @@ def test_report_renders_in_chromium_and_script_stays_text(tmp_path: Path) -> Non
     dom = _run(["--dump-dom", page.as_uri()], tmp_path)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "<title>auditkit: platform" in dom.stdout, "the page's own title, not the injected one"
-    assert "pwned" in dom.stdout and "<script" not in dom.stdout.lower(), "the file name is text, never a script element"
+    assert "pwned" in dom.stdout and "<script" not in dom.stdout.lower(), (
+        "the file name is text, never a script element"
+    )
     assert "&lt;script&gt;" in dom.stdout

@@ -29,7 +29,17 @@ def test_golden(report, fmt: ReportFormat, golden: Callable[[str, str], None]) -
 
 def test_json_schema_top_level(report) -> None:  # noqa: ANN001
     doc = json.loads(render(report, "json"))
-    for key in ("schema_version", "score", "areas", "actions", "run", "status", "confidence", "caps", "trend"):
+    for key in (
+        "schema_version",
+        "score",
+        "areas",
+        "actions",
+        "run",
+        "status",
+        "confidence",
+        "caps",
+        "trend",
+    ):
         assert key in doc
     assert doc["schema_version"] == "1.0"
     assert isinstance(doc["score"], float)
@@ -85,7 +95,7 @@ def test_markdown_escapes_and_sections(report) -> None:  # noqa: ANN001
     assert "&lt;script&gt;" in md
     assert f"**{report.scorecard.overall:.1f}/10**" in md
     for area in report.scorecard.areas:
-        assert f"## " in md and area.title in md
+        assert "## " in md and area.title in md
     assert "Immediate actions" in md and "Since the previous run" in md
 
 

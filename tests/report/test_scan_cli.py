@@ -21,7 +21,8 @@ def _repo(tmp_path: Path, name: str = "platform") -> Path:
     repo = tmp_path / name
     (repo / "operations" / "load-tests").mkdir(parents=True)
     (repo / "operations" / "load-tests" / "load-test.sh").write_text(
-        f"#!/bin/sh\nPGPASSWORD={PASSWORD} psql -U postgres -d tickets -c 'SELECT 1'\n")
+        f"#!/bin/sh\nPGPASSWORD={PASSWORD} psql -U postgres -d tickets -c 'SELECT 1'\n"
+    )
     (repo / "README.md").write_text("# platform\n")
     git(repo.parent, "init", "-q", str(repo))
     git(repo, "add", ".")
@@ -50,13 +51,20 @@ def _scan(*args: str) -> tuple[int, str, str]:
 def test_scan_writes_every_report_and_never_leaks_the_secret(tmp_path: Path, env: dict[str, str]) -> None:
     repo = _repo(tmp_path)
     out = tmp_path / "out"
-    args = [str(repo), "--out", str(out)] + [x for f in ("html", "md", "json", "sarif", "junit") for x in ("--report", f)]
+    args = [str(repo), "--out", str(out)] + [
+        x for f in ("html", "md", "json", "sarif", "junit") for x in ("--report", f)
+    ]
     code, stdout, stderr = _scan(*args)
     assert code == 0, stderr
     assert "Overall score" in stdout
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["auditkit-junit.xml", "auditkit-report.html", "auditkit-report.json", "auditkit-report.md",
-                     "auditkit.sarif"]
+    assert names == [
+        "auditkit-junit.xml",
+        "auditkit-report.html",
+        "auditkit-report.json",
+        "auditkit-report.md",
+        "auditkit.sarif",
+    ]
     for p in out.iterdir():
         assert PASSWORD not in p.read_text(encoding="utf-8"), p.name
     assert PASSWORD not in stdout + stderr
@@ -68,7 +76,9 @@ def test_scan_writes_every_report_and_never_leaks_the_secret(tmp_path: Path, env
     assert any(c["id"] == "live-credential-in-head" for c in doc["caps"])
     assert doc["run"]["history_scanned"] is True and doc["run"]["commit"]
     sarif = json.loads((out / "auditkit.sarif").read_text())
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]
+    }
     assert "operations/load-tests/load-test.sh" in uris
 
 
@@ -142,8 +152,22 @@ def test_history_of_another_repo_is_separate(tmp_path: Path, env: dict[str, str]
 def test_real_process_progress_is_quiet_off_a_tty(tmp_path: Path, env: dict[str, str]) -> None:
     repo = _repo(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "auditkit", "scan", str(repo), "--no-record", "--report", "json", "--out", "-"],
-        capture_output=True, text=True, env={**os.environ, **env}, cwd=Path(__file__).resolve().parents[2],
+        [
+            sys.executable,
+            "-m",
+            "auditkit",
+            "scan",
+            str(repo),
+            "--no-record",
+            "--report",
+            "json",
+            "--out",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=Path(__file__).resolve().parents[2],
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr

@@ -82,11 +82,18 @@ def test_overall_is_the_weighted_mean_of_measured_areas() -> None:
     expected = sum(a.weight * a.score for a in measured) / sum(a.weight for a in measured)
     assert card.overall == pytest.approx(expected, abs=0.06)
     weights = {a.risk: a.weight for a in card.areas}
-    assert weights["critical"] == 10.0 and weights["high"] == 7.5 and weights["medium"] == 5.0 and weights["low"] == 2.5
+    assert (
+        weights["critical"] == 10.0
+        and weights["high"] == 7.5
+        and weights["medium"] == 5.0
+        and weights["low"] == 2.5
+    )
 
 
 def _clean_platform(n_services: int, covered: int) -> ScoreInputs:
-    services = tuple(ServiceFacts(f"svc-{i}", f"svc/svc-{i}", False, 1 if i < covered else 0) for i in range(n_services))
+    services = tuple(
+        ServiceFacts(f"svc-{i}", f"svc/svc-{i}", False, 1 if i < covered else 0) for i in range(n_services)
+    )
     tests = tuple(LoadTestFacts(f"svc/svc-{i}/load.js", "k6", f"svc-{i}", 1.0) for i in range(covered))
     return ScoreInputs(
         secrets=SecretsFacts((), history_scanned=True),
@@ -97,10 +104,13 @@ def _clean_platform(n_services: int, covered: int) -> ScoreInputs:
 def test_a_live_secret_caps_an_otherwise_good_repo_and_the_card_says_so() -> None:
     clean = _clean_platform(4, 4)
     assert score(clean).overall == 10.0
-    leaked = replace(clean, secrets=SecretsFacts(
-        (SecretGroupFacts("fp", "aws-access-key", Severity.HIGH, Confidence.HIGH, True, ("deploy.sh",)),),
-        history_scanned=True,
-    ))
+    leaked = replace(
+        clean,
+        secrets=SecretsFacts(
+            (SecretGroupFacts("fp", "aws-access-key", Severity.HIGH, Confidence.HIGH, True, ("deploy.sh",)),),
+            history_scanned=True,
+        ),
+    )
     card = score(leaked)
     cap = next(c for c in card.caps if c.id == "live-credential-in-head")
     assert cap.binding and card.overall == cap.max == 3.0
@@ -122,15 +132,27 @@ def test_random_inputs_always_explain_every_point() -> None:
     tools = ["k6", "artillery", "ab", "locust", "jmeter"]
     for _ in range(60):
         n = rng.randint(1, 30)
-        services = tuple(ServiceFacts(f"s{i}", f"s/s{i}", rng.random() < 0.3, rng.randint(0, 2)) for i in range(n))
-        tests = tuple(LoadTestFacts(f"t{i}.js", rng.choice(tools), None, rng.random()) for i in range(rng.randint(0, 8)))
+        services = tuple(
+            ServiceFacts(f"s{i}", f"s/s{i}", rng.random() < 0.3, rng.randint(0, 2)) for i in range(n)
+        )
+        tests = tuple(
+            LoadTestFacts(f"t{i}.js", rng.choice(tools), None, rng.random()) for i in range(rng.randint(0, 8))
+        )
         groups = tuple(
-            SecretGroupFacts(f"fp{i}", "r", rng.choice(list(Severity)), Confidence.HIGH, rng.random() < 0.5,
-                             tuple(f"f{j}" for j in range(rng.randint(1, 4))))
+            SecretGroupFacts(
+                f"fp{i}",
+                "r",
+                rng.choice(list(Severity)),
+                Confidence.HIGH,
+                rng.random() < 0.5,
+                tuple(f"f{j}" for j in range(rng.randint(1, 4))),
+            )
             for i in range(rng.randint(0, 5))
         )
         scen = {k: rng.random() < 0.5 for k in ("spike", "soak", "journey")}
-        inputs = ScoreInputs(SecretsFacts(groups, True), CoverageFacts(services, tests, "k6", scen, {"ci": False}))
+        inputs = ScoreInputs(
+            SecretsFacts(groups, True), CoverageFacts(services, tests, "k6", scen, {"ci": False})
+        )
         card = score(inputs)
         _check_explained(card)
         assert card.overall is not None and 0.0 <= card.overall <= 10.0
@@ -169,7 +191,9 @@ def test_bad_scorer_params_name_the_file_and_key(tmp_path: Path) -> None:
     data = _scoring_data()
     data["areas"][0]["params"]["head_points"] = {"critical": "ten"}
     model = parse_scoring_model(data, Path("custom-scoring.toml"))
-    with pytest.raises(DataFileError, match=r"custom-scoring.toml: areas\[id=hardcoded_secrets\].params.head_points"):
+    with pytest.raises(
+        DataFileError, match=r"custom-scoring.toml: areas\[id=hardcoded_secrets\].params.head_points"
+    ):
         score(platform_inputs(), model)
 
 
@@ -180,7 +204,10 @@ def _remediation_data() -> dict:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d["actions"][0].__setitem__("remediation", "   "), r"actions\[0\].remediation: expected a non-empty"),
+        (
+            lambda d: d["actions"][0].__setitem__("remediation", "   "),
+            r"actions\[0\].remediation: expected a non-empty",
+        ),
         (lambda d: d["actions"][1].__setitem__("effort_hours", -1), r"actions\[1\].effort_hours"),
         (lambda d: d["actions"][2].__setitem__("priority", "whenever"), r"actions\[2\].priority"),
         (lambda d: d["actions"].pop(0), "no entry for deduction kind"),
@@ -197,7 +224,14 @@ def test_remediation_data_is_validated(mutate, message: str) -> None:  # noqa: A
 def test_packaged_data_loads() -> None:
     model = load_scoring_model()
     ids = [a.id for a in model.areas]
-    for required in ("hardcoded_secrets", "load_test_coverage", "load_test_quality", "tool_standardization",
-                     "scenario_coverage", "load_testing_infrastructure", "probe_results"):
+    for required in (
+        "hardcoded_secrets",
+        "load_test_coverage",
+        "load_test_quality",
+        "tool_standardization",
+        "scenario_coverage",
+        "load_testing_infrastructure",
+        "probe_results",
+    ):
         assert required in ids
     assert load_remediation().lookup("scenario_missing:anything-new").kind == "scenario_missing"
