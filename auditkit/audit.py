@@ -6,11 +6,13 @@ progress goes to an optional callback, notices into the report.
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -217,19 +219,23 @@ def _secrets(
     """Working tree scan (what is live) plus, when asked, history scan (provenance, removed secrets)."""
     from auditkit.secrets import scan_secrets
 
-    head = scan_secrets([root], config=config, root=root)
-    notices.extend(head.all_notices)
     past = None
-    if history:
-        try:
-            past = scan_secrets([root], config=config, root=root, history=True)
-            notices.extend(n for n in past.all_notices if n not in notices)
-        except ImportError:
-            notices.append(
-                "git history scanning is not available in this build; scanned the working tree only"
-            )
-        except AuditkitError as exc:
-            notices.append(f"git history was not scanned: {exc}")
+    if not history:
+        head = scan_secrets([root], config=config, root=root)
+    else:
+        # The history scan is one Python process beside `git log`; the working-tree
+        # scan runs meanwhile in a second process, so the scan costs little more
+        # than the history scan alone.
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending = pool.submit(scan_secrets, [root], config=config, root=root)
+            try:
+                past = scan_secrets([root], config=config, root=root, history=True)
+            except AuditkitError as exc:
+                notices.append(f"git history was not scanned: {exc}")
+            head = pending.result()
+    notices.extend(head.all_notices)
+    if past is not None:
+        notices.extend(n for n in past.all_notices if n not in notices)
     rule_help = {
         g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation
     }
