@@ -310,107 +310,72 @@ def _coverage(root: Path, config: Config, notices: list[str]) -> CoverageFacts |
     return coverage_facts(result, config)
 
 
-def _quality(value: Any) -> float | None:
-    """A test's quality as 0..1, whether the analyzer gives 0..1, 0..10, 0..100 or a table."""
-    if isinstance(value, Mapping):
-        for key in ("ratio", "fraction", "score", "value"):
-            if key in value:
-                return _quality(value[key]) if key != "score" else _scaled(value[key], value.get("max"))
-        return None
-    return _scaled(value, None)
-
-
-def _scaled(value: Any, maximum: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    top = (
-        float(maximum)
-        if isinstance(maximum, (int, float)) and maximum
-        else (1.0 if value <= 1 else 10.0 if value <= 10 else 100.0)
-    )
-    return max(0.0, min(1.0, float(value) / top))
-
-
-def _issue_text(issue: Any) -> str:
-    if isinstance(issue, Mapping):
-        for key in ("reason", "message", "title", "check", "id"):
-            if issue.get(key):
-                return str(issue[key])
-    return str(issue)
-
-
-def _presence_map(value: Any) -> dict[str, bool]:
-    """Scenario or infrastructure presence, from a dict, a present/missing table, or a list of entries."""
-    if isinstance(value, Mapping):
-        if "present" in value or "missing" in value:
-            out = {str(k): True for k in value.get("present") or ()}
-            out.update({str(k): False for k in value.get("missing") or ()})
-            return out
-        out = {}
-        for key, v in value.items():
-            if isinstance(v, Mapping):
-                v = v.get("present", v.get("found", bool(v.get("evidence"))))
-            elif isinstance(v, (list, tuple)):
-                v = bool(v)
-            out[str(key)] = bool(v)
-        return out
-    if isinstance(value, (list, tuple)):
-        out = {}
-        for entry in value:
-            if isinstance(entry, Mapping) and ("name" in entry or "id" in entry):
-                out[str(entry.get("name") or entry.get("id"))] = bool(
-                    entry.get("present", entry.get("found", False))
-                )
-        return out
-    return {}
+def _presence(present: Any, missing: Any) -> dict[str, bool]:
+    out = {str(k): True for k in present or ()}
+    out.update({str(k): False for k in missing or ()})
+    return out
 
 
 def coverage_facts(result: Any, config: Config) -> CoverageFacts:
-    """Turn a coverage result (its ``to_dict()`` contract and ``findings``) into scoring facts."""
+    """Turn a :class:`~auditkit.coverage.CoverageResult` (its ``to_dict()`` contract and ``findings``) into facts.
+
+    Test quality is 0-10 in the contract, 0-1 in the facts. A test whose tool
+    the analysis does not ask to migrate (a database tool such as pgbench
+    beside HTTP tests) is exempt from the standardization verdict.
+    """
     data = result.to_dict()
     services: list[ServiceFacts] = []
     tests: list[LoadTestFacts] = []
     for s in data.get("services") or ():
         load_tests = s.get("load_tests") or ()
+        endpoints_total = s.get("endpoints_total")
         services.append(
             ServiceFacts(
                 name=str(s["name"]),
                 path=str(s.get("path") or s["name"]),
                 critical=bool(s.get("critical")),
                 load_tests=len(load_tests),
-                endpoints_total=s.get("endpoints_total"),
-                endpoints_covered=s.get("endpoints_covered"),
+                endpoints_total=endpoints_total if endpoints_total else None,
+                endpoints_covered=s.get("endpoints_covered") if endpoints_total else None,
             )
         )
         tests.extend(_test_facts(t, str(s["name"])) for t in load_tests)
     tests.extend(_test_facts(t, None) for t in data.get("platform_tests") or ())
-    seen: set[str] = set()
-    unique = []
-    for t in sorted(tests, key=lambda t: (t.path, t.service or "")):
-        if t.path not in seen:
-            seen.add(t.path)
-            unique.append(t)
-    summary = data.get("summary") or {}
-    standard = summary.get("standard_tool") or data.get("standard_tool") or config.coverage.standard_tool
-    if isinstance(standard, Mapping):
-        standard = standard.get("tool") or config.coverage.standard_tool
+    platform = data.get("platform") or {}
+    standard = str(platform.get("standard_tool") or config.coverage.standard_tool)
+    to_migrate = {str(m.get("tool")) for m in platform.get("migrate") or ()}
+    exempt = {t.tool for t in tests} - to_migrate - {standard}
+    categories = platform.get("scenario_categories") or {}
+    infrastructure: dict[str, bool] = {}
+    if tests:
+        ci = platform.get("ci") or {}
+        results = platform.get("results_output") or {}
+        env_tests = (platform.get("configurable_target") or {}).get("tests") or ()
+        infrastructure = {
+            "ci": bool(ci.get("integrated")),
+            "results": bool(results.get("tests") or results.get("sinks")),
+            # Every test must take its target from the environment, or some of
+            # the suite can only ever hit one hard-coded host.
+            "environment": len(set(env_tests)) >= len({t.path for t in tests}),
+        }
     return CoverageFacts(
         services=tuple(services),
-        tests=tuple(unique),
-        standard_tool=str(standard),
-        scenarios=_presence_map(data.get("scenarios", summary.get("scenarios"))),
-        infrastructure=_presence_map(data.get("infrastructure", summary.get("infrastructure"))),
+        tests=tuple(t for t in sorted(tests, key=lambda t: t.path) if t.tool not in exempt),
+        standard_tool=standard,
+        scenarios=_presence(categories.get("present"), categories.get("missing")) if services else {},
+        infrastructure=infrastructure,
         findings=tuple(getattr(result, "findings", ()) or ()),
     )
 
 
 def _test_facts(t: Mapping[str, Any], service: str | None) -> LoadTestFacts:
+    quality = t.get("quality")
     return LoadTestFacts(
         path=str(t["path"]),
         tool=str(t.get("tool") or "unknown"),
         service=service,
-        quality=_quality(t.get("quality")),
-        issues=tuple(_issue_text(i) for i in t.get("issues") or ()),
+        quality=None if quality is None else max(0.0, min(1.0, float(quality) / 10.0)),
+        issues=tuple(str(i) for i in t.get("issues") or ()),
     )
 
 

@@ -283,12 +283,20 @@ def _presence(
             points=10.0 / n,
             reason=f"no {label}: {name.replace('_', ' ')}",
             items=(name,),
-            finding_keys=tuple(sorted(k for f, k in zip(findings, keys, strict=True) if name in f.rule_id)),
+            finding_keys=tuple(sorted(k for f, k in zip(findings, keys, strict=True) if _about(f, name))),
         )
         for name in missing
     ]
     score, fitted = _fit(deductions)
     return score, fitted, f"{n - len(missing)} of {n} present"
+
+
+def _about(finding: Finding, name: str) -> bool:
+    """Whether a platform finding is about this scenario category or infrastructure signal."""
+    details = finding.details or {}
+    if name in (details.get("category"), details.get("signal")):
+        return True
+    return name in finding.rule_id.replace("-", "_")
 
 
 def score_scenarios(

@@ -120,7 +120,7 @@ def platform_inputs(*, password_in_head: bool = True, with_probe: bool | None = 
         ),
     )
     quality_finding = Finding(
-        rule_id="loadtest.quality.no-ramp-up",
+        rule_id="load.ramp-up",
         area=Area.COVERAGE,
         severity=Severity.MEDIUM,
         confidence=Confidence.MEDIUM,
@@ -130,7 +130,7 @@ def platform_inputs(*, password_in_head: bool = True, with_probe: bool | None = 
     )
     uncovered = tuple(
         Finding(
-            rule_id="coverage.service-uncovered",
+            rule_id="coverage.service-untested",
             area=Area.COVERAGE,
             severity=Severity.HIGH if critical else Severity.MEDIUM,
             confidence=Confidence.HIGH,
@@ -145,15 +145,15 @@ def platform_inputs(*, password_in_head: bool = True, with_probe: bool | None = 
         tests=tests,
         standard_tool="k6",
         scenarios={
-            "journey": False,
+            "user_journey": False,
             "checkout": False,
             "contention": False,
             "database": True,
             "spike": True,
             "soak": False,
-            "upload": False,
-            "failure": False,
-            "login": False,
+            "file_upload": False,
+            "failure_injection": False,
+            "auth_storm": False,
         },
         infrastructure={"ci": False, "results": False, "environment": True},
         findings=(quality_finding, *uncovered),
