@@ -114,6 +114,7 @@ def run_audit(
     history: bool = True,
     probes: Sequence[str | Path] = (),
     probe_results: Sequence[Any] = (),
+    probe_target: str | None = None,
     clock: Clock | None = None,
     store: Any | None = None,
     fail_under: float | None = None,
@@ -122,7 +123,8 @@ def run_audit(
     """Run the whole audit of ``root`` and return the report model.
 
     ``history`` scans git history for secrets too. ``probes`` are profile names
-    or files to run; ``probe_results`` are results of probes already run.
+    or files to run (HTTP parts against ``probe_target``); ``probe_results``
+    are results of probes already run.
     ``store`` (a :class:`~auditkit.history.HistoryStore`) supplies the previous
     runs for the trend and receives this run's record. ``clock`` fixes the
     run's timestamp (tests). Raises :class:`~auditkit.errors.AuditkitError`
@@ -155,7 +157,7 @@ def run_audit(
     results = list(probe_results)
     for profile in probes:
         say(f"probe {profile}")
-        results.append(_run_probe(profile, config))
+        results.extend(_run_probe(profile, config, probe_target))
     probe_inputs = tuple(probe_facts(r) for r in results)
 
     say("scoring")
@@ -176,8 +178,7 @@ def run_audit(
         config_hash=config.digest,
         config_source=str(config.source) if config.source else None,
         history_scanned=secrets_facts.history_scanned if secrets_facts else False,
-        probes=tuple(str(p) for p in probes)
-        + tuple(str(getattr(r, "source", None) or getattr(r, "probe", "probe")) for r in probe_results),
+        probes=tuple(probe_facts(r).name for r in results),
     )
     probe_views = tuple(_probe_view(r, i) for i, r in enumerate(results))
 
@@ -382,18 +383,44 @@ def _test_facts(t: Mapping[str, Any], service: str | None) -> LoadTestFacts:
 # --------------------------------------------------------------------------- probes
 
 
-def _run_probe(profile: str | Path, config: Config) -> Any:
-    from auditkit import probes
+def _run_probe(profile: str | Path, config: Config, target: str | None) -> list[Any]:
+    """Run a probe profile: its HTTP part against ``target`` (or the profile's own), its [db] part when
+    the environment names a database (``DATABASE_URL`` or ``PGHOST``/``PGDATABASE``)."""
+    import dataclasses
+    import os
 
-    return probes.run_profile(profile, config=config)
+    from auditkit.errors import ProbeError
+    from auditkit.probes.profiles import load_profile
+
+    loaded = load_profile(profile, config.probes)
+    results: list[Any] = []
+    http = loaded.http
+    if http is not None and (target or http.target):
+        from auditkit.probes.http import run_http_probe
+
+        changes: dict[str, Any] = {"config": config.probes}
+        if target:
+            changes["target"] = target
+        results.append(run_http_probe(dataclasses.replace(http, **changes)))
+    if loaded.db is not None and any(os.environ.get(v) for v in ("DATABASE_URL", "PGHOST", "PGDATABASE")):
+        from auditkit.probes.db import run_db_probe
+
+        results.append(run_db_probe(dataclasses.replace(loaded.db, config=config.probes)))
+    if not results:
+        raise ProbeError(
+            f"probe profile {profile}: nothing to run: give --probe-target URL (or a target in the profile) "
+            "for its HTTP part, or DATABASE_URL / PG* variables for its [db] part"
+        )
+    return results
 
 
 def probe_facts(result: Any) -> ProbeFacts:
     """Scoring facts of one probe result."""
-    name = str(getattr(result, "source", None) or getattr(result, "probe", "probe"))
+    kind = str(getattr(result, "probe", "http"))
+    source = getattr(result, "source", None)
     return ProbeFacts(
-        name=Path(name).stem if "/" in name or name.endswith((".toml", ".yaml", ".yml")) else name,
-        kind=str(getattr(result, "probe", "http")),
+        name=f"{Path(str(source)).stem} ({kind})" if source else kind,
+        kind=kind,
         thresholds=dict(getattr(result, "thresholds", {}) or {}),
         findings=tuple(getattr(result, "findings", ()) or ()),
         breaker_tripped=bool(getattr(result, "breaker_tripped", False)),

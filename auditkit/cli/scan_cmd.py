@@ -73,6 +73,12 @@ _STATUS_COLOUR = {"critical": "red", "warning": "yellow", "good": "green", "not_
     help="Run a load probe profile (name from loadchecks/ or a file) as part of the audit (repeatable).",
 )
 @click.option(
+    "--probe-target",
+    metavar="URL",
+    default=None,
+    help="Target of the probes' HTTP part (loopback unless allowed in [probes] allow_hosts).",
+)
+@click.option(
     "--fail-under",
     type=click.FloatRange(0, 10),
     default=None,
@@ -102,6 +108,7 @@ def scan(
     record: bool,
     store_location: str | None,
     probes: tuple[str, ...],
+    probe_target: str | None,
     fail_under: float | None,
     config_file: Path | None,
     fmt: str,
@@ -139,6 +146,7 @@ def scan(
             config,
             history=scan_cfg.history if scan_history is None else scan_history,
             probes=(*scan_cfg.probes, *probes),
+            probe_target=probe_target,
             store=store,
             fail_under=threshold,
             progress=progress,
