@@ -215,7 +215,14 @@ def score_quality(
     for test in judged:
         assert test.quality is not None
         lost = 10.0 * (1.0 - min(1.0, max(0.0, test.quality))) / len(judged)
-        issues = "; ".join(test.issues) if test.issues else "fails some quality checks"
+        # Short in the explanation; the per-test table of the report has every issue in full.
+        names = [issue.split(":", 1)[0].strip() for issue in test.issues]
+        more = f", and {len(names) - 4} more" if len(names) > 4 else ""
+        issues = (
+            f"{_plural(len(names), 'failed check')} ({', '.join(names[:4])}{more})"
+            if names
+            else "fails some quality checks"
+        )
         deductions.append(
             Deduction(
                 kind="weak_load_test",
