@@ -224,11 +224,11 @@ def _to_finding(ctx: _Context, chunk: Chunk, match: Match) -> Finding:
     )
 
 
-def scan_chunk(ctx: _Context, chunk: Chunk, out: _Batch) -> None:
+def scan_chunk(ctx: _Context, chunk: Chunk, out: _Batch, keywordless: tuple[Any, ...] | None = None) -> None:
     """Scan one chunk into ``out`` (findings, or a count of baselined ones)."""
     if ctx.path_allowed(chunk.path):
         return
-    matches = ctx.engine.scan(chunk)
+    matches = ctx.engine.scan(chunk, keywordless)
     if not matches:
         return
     baseline = ctx.baseline
@@ -400,7 +400,7 @@ def scan_secrets(
 
         outcome = scan_history(ctx, since=since, rev_range=rev_range, progress=progress)
         batch = outcome.batch
-        if outcome.top is not None and outcome.top == root and not (since or rev_range):
+        if outcome.top == root and not outcome.bare and not (since or rev_range):
             # One secret, every appearance: the working tree (uncommitted edits included) joins history.
             current = _scan_worktree(ctx, [root], sc.jobs if jobs is None else jobs)
             batch.findings.extend(current.findings)
