@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from urllib.parse import unquote
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from auditkit.findings import Confidence
 from auditkit.secrets.rules import Rule, RuleSet, _glob
@@ -85,32 +87,88 @@ class Engine:
             for keyword in rule.keywords:
                 self._by_keyword.setdefault(keyword, []).append(rule)
         self._order = {rule.id: i for i, rule in enumerate(ruleset.rules)}
+        self._automaton = _build_automaton(self._by_keyword)
+        self._applies: dict[tuple[str, str], bool] = {}
 
     def path_skipped(self, path: str) -> bool:
         """Whether the shared filter data says never to scan ``path`` (lockfiles, minified bundles)."""
         name = path.rsplit("/", 1)[-1]
         return any(_glob(path, name, g) for g in self.ruleset.filters.skip_paths)
 
-    def candidate_rules(self, text: str) -> list[Rule]:
-        """Rules whose keyword occurs in ``text`` (plus keyword-less rules), in rule order."""
-        lower = text.lower()
-        chosen = {rule.id: rule for rule in self._always}
-        for keyword, rules in self._by_keyword.items():
-            if keyword in lower:
-                for rule in rules:
-                    chosen.setdefault(rule.id, rule)
+    def keyword_hits(self, lower: str) -> dict[str, list[int]]:
+        """Start offsets of every keyword occurrence in ``lower``, in one Aho-Corasick pass."""
+        hits: dict[str, list[int]] = {}
+        if self._automaton is None:
+            return hits
+        for end, keyword in self._automaton.iter(lower):
+            hits.setdefault(keyword, []).append(end - len(keyword) + 1)
+        return hits
+
+    def has_keyword(self, text: str) -> bool:
+        """Whether any rule keyword occurs in ``text`` (stops at the first one)."""
+        if self._automaton is None:
+            return False
+        return next(self._automaton.iter(text.lower()), None) is not None
+
+    def keywordless_candidates(self, text: str, paths: list[str]) -> tuple[Rule, ...]:
+        """The keyword-less rules that could match in ``text`` (a whole commit) or apply to ``paths``.
+
+        With :meth:`has_keyword` this decides, on a commit's raw patch, whether it
+        needs parsing at all; the result narrows the rules run on each of its files.
+        """
+        active = []
+        for rule in self._always:
+            if rule.paths:
+                if any(self.applies(rule, p) for p in paths):
+                    active.append(rule)
+            elif rule.regex is None or rule.regex.search(text):
+                active.append(rule)
+        return tuple(active)
+
+    def applies(self, rule: Rule, path: str) -> bool:
+        """``rule.applies_to(path)``, memoised: the same paths come back in every commit."""
+        key = (rule.id, path)
+        cached = self._applies.get(key)
+        if cached is None:
+            if len(self._applies) > 200_000:
+                self._applies.clear()
+            cached = self._applies[key] = rule.applies_to(path)
+        return cached
+
+    def candidate_rules(
+        self, hits: dict[str, list[int]], keywordless: tuple[Rule, ...] | None = None
+    ) -> list[Rule]:
+        """Rules whose keyword was hit plus the keyword-less rules (all, or ``keywordless``), in rule order."""
+        chosen = {rule.id: rule for rule in (self._always if keywordless is None else keywordless)}
+        for keyword in hits:
+            for rule in self._by_keyword[keyword]:
+                chosen.setdefault(rule.id, rule)
         return sorted(chosen.values(), key=lambda r: self._order[r.id])
 
-    def scan(self, chunk: Chunk) -> list[Match]:
-        """All accepted matches in ``chunk``, one per secret occurrence (most specific rule wins)."""
+    def scan(self, chunk: Chunk, keywordless: tuple[Rule, ...] | None = None) -> list[Match]:
+        """All accepted matches in ``chunk``, one per secret occurrence (most specific rule wins).
+
+        ``keywordless`` narrows the keyword-less rules to run (see :meth:`keywordless_candidates`).
+        """
         if self.path_skipped(chunk.path):
             return []
-        lines = _Lines(chunk.text)
+        text = chunk.text
+        lines = _Lines(text)
+        lower = text.lower()
+        # str.lower() can change the length of some non-ASCII text; then offsets differ and
+        # keyword-line scoping is unsafe, so such chunks get whole-text matching.
+        scoped = len(lower) == len(text)
+        hits = self.keyword_hits(lower)
+        spans: dict[str, list[tuple[int, int]]] = {}
         accepted: list[Match] = []
-        for rule in self.candidate_rules(chunk.text):
-            if not rule.applies_to(chunk.path):
+        for rule in self.candidate_rules(hits, keywordless):
+            if not self.applies(rule, chunk.path):
                 continue
-            for offset, secret, key in _raw_matches(rule, chunk.text):
+            if scoped and rule.keywords and rule.regex is not None and not rule.multiline:
+                raw = _line_scoped_matches(rule, text, _keyword_spans(rule.keywords, text, hits, spans))
+            else:
+                raw = _raw_matches(rule, text)
+            for offset, secret, key in raw:
                 match = self._accept(rule, chunk, lines, offset, secret, key)
                 if match is not None and not _overlaps(match, accepted):
                     accepted.append(match)
@@ -158,12 +216,23 @@ class Engine:
         if rule.skip_references and any(p.search(secret) for p in filters.reference_regexes):
             return False
         if rule.skip_placeholders and (
-            lowered in filters.placeholder_exact or any(p.search(secret) for p in filters.placeholder_regexes)
+            lowered in filters.placeholder_exact
+            or any(p.search(secret) for p in filters.placeholder_regexes)
+            or _only_placeholder_words(lowered, filters.placeholder_exact)
         ):
             return False
         if any(p.fullmatch(secret) for p in filters.public_id_regexes):
             return False
         return not (rule.entropy and shannon_entropy(secret) < rule.entropy)
+
+
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _only_placeholder_words(lowered: str, placeholders: frozenset[str]) -> bool:
+    """``pass%23pass``, ``user:password``: nothing but placeholder words and punctuation."""
+    words = _WORDS.findall(unquote(lowered))
+    return bool(words) and all(w in placeholders for w in words)
 
 
 def _raw_matches(rule: Rule, text: str) -> Iterator[tuple[int, str, str | None]]:
@@ -178,6 +247,54 @@ def _raw_matches(rule: Rule, text: str) -> Iterator[tuple[int, str, str | None]]
             if value:
                 yield m.start(group), value, (m.group("key") if has_key else None)
                 break
+
+
+def _build_automaton(by_keyword: dict[str, list[Rule]]) -> Any:
+    if not by_keyword:
+        return None
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for keyword in by_keyword:
+        automaton.add_word(keyword, keyword)
+    automaton.make_automaton()
+    return automaton
+
+
+def _keyword_spans(
+    keywords: tuple[str, ...], text: str, hits: dict[str, list[int]], cache: dict[str, list[tuple[int, int]]]
+) -> list[tuple[int, int]]:
+    """The (start, end) of every line holding one of ``keywords``, merged and sorted."""
+    found: set[tuple[int, int]] = set()
+    for keyword in keywords:
+        spans = cache.get(keyword)
+        if spans is None:
+            spans = []
+            last_end = -1
+            for pos in hits.get(keyword, ()):
+                if pos <= last_end:
+                    continue  # same line as the previous hit
+                start = text.rfind("\n", 0, pos) + 1
+                end = text.find("\n", pos)
+                last_end = len(text) if end < 0 else end
+                spans.append((start, last_end))
+            cache[keyword] = spans
+        found.update(spans)
+    return sorted(found)
+
+
+def _line_scoped_matches(
+    rule: Rule, text: str, spans: list[tuple[int, int]]
+) -> Iterator[tuple[int, str, str | None]]:
+    assert rule.regex is not None
+    has_key = "key" in rule.regex.groupindex
+    for start, end in spans:
+        for m in rule.regex.finditer(text, start, end):
+            for group in rule.secret_groups:
+                value = m.group(group)
+                if value:
+                    yield m.start(group), value, (m.group("key") if has_key else None)
+                    break
 
 
 def _overlaps(match: Match, accepted: list[Match]) -> bool:

@@ -25,10 +25,12 @@ import dataclasses
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 from typing import IO, Any
 
 from auditkit.errors import GitError
@@ -57,6 +59,8 @@ class HistoryOutcome:
     """Old path -> new path, for every rename seen."""
     top: Path | None = None
     """The top of the repository's work tree (history paths are relative to it)."""
+    bare: bool = False
+    """A bare repository (a mirror): there is no working tree to scan."""
     order: dict[str, int] = field(default_factory=dict)
     """Commit -> position in the walk (``--date-order``: a parent always comes after its children)."""
 
@@ -69,12 +73,17 @@ def _git(top: Path, *args: str, check: bool = True) -> str:
 
 
 def _repository_top(root: Path) -> Path:
+    """The work tree's top, or the git directory itself for a bare repository (a CI mirror)."""
     out = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+        ["git", "-C", str(root), "rev-parse", "--is-bare-repository", "--show-toplevel"],
+        capture_output=True, text=True, check=False,
     )
-    if out.returncode != 0:
-        raise GitError(f"{root}: not a git repository (history scans need one)")
-    return Path(out.stdout.strip())
+    lines = out.stdout.split()
+    if out.returncode == 0 and lines[:1] == ["false"] and len(lines) > 1:
+        return Path(out.stdout.strip().split("\n", 1)[1])
+    if lines[:1] == ["true"]:
+        return root.resolve()
+    raise GitError(f"{root}: not a git repository (history scans need one)")
 
 
 @dataclass
@@ -85,37 +94,92 @@ class _FilePatch:
     binary: bool = False
 
 
+def _prefetched(records: Iterator[bytes], depth: int = 64) -> Iterator[bytes]:
+    """Read ahead in a thread, so git keeps writing (the read releases the GIL) while we scan."""
+    queue: Queue[bytes | None] = Queue(maxsize=depth)
+
+    def pump() -> None:
+        try:
+            for record in records:
+                queue.put(record)
+        finally:
+            queue.put(None)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    while True:
+        item = queue.get()
+        if item is None:
+            break
+        yield item
+    reader.join()
+
+
+def _records(stream: IO[bytes], block: int = 1 << 20) -> Iterator[bytes]:
+    """Split ``git log`` output into one bytes record per commit (without line-by-line Python)."""
+    pending = b""
+    while True:
+        data = stream.read(block)
+        if not data:
+            break
+        pending += data
+        cut = pending.rfind(b"\n" + _RECORD)
+        if cut < 0:
+            continue
+        for record in pending[: cut + 1].split(b"\n" + _RECORD):
+            if record:
+                yield record if record.startswith(_RECORD) else _RECORD + record
+        pending = pending[cut + 1 :]
+    if pending.strip():
+        yield pending
+
+
+_DIFF_PATHS = re.compile(rb"^(?:diff --git a/(.*) b/|diff --(?:cc|combined) )(.*)$", re.MULTILINE)
+
+
+_BINARY = re.compile(rb"^Binary files .* and (?:b/)?(.*) differ$", re.MULTILINE)
+
+
+def _binary_paths(record: bytes) -> list[str]:
+    return [_unquote_git_path(m.group(1)) for m in _BINARY.finditer(record)]
+
+
+def _record_paths(record: bytes) -> list[str]:
+    return [_unquote_git_path(m.group(2)) for m in _DIFF_PATHS.finditer(record)]
+
+
 def _parse_stream(stream: IO[bytes], want_removed: bool) -> Iterator[tuple[Provenance, list[_FilePatch], dict[str, str]]]:
     """Yield (commit, file patches, renames) from ``git log -p`` output."""
-    commit: Provenance | None = None
+    for record in _records(stream):
+        yield _parse_record(record, want_removed)
+
+
+def _parse_record(record: bytes, want_removed: bool) -> tuple[Provenance, list[_FilePatch], dict[str, str]]:
+    """Parse one commit's header and patch."""
+    header, _, body = record.partition(b"\n")
+    parts = header[1:].decode("utf-8", "replace").split(_FIELD)
+    while len(parts) < 5:
+        parts.append("")
+    commit = Provenance(parts[0], parts[1], parts[2], parts[3], parts[4])
     files: list[_FilePatch] = []
     renames: dict[str, str] = {}
     current: _FilePatch | None = None
     combined = False
     new_line = old_line = 0
     rename_from: str | None = None
-    for raw in stream:
-        line = raw[:-1] if raw.endswith(b"\n") else raw
-        if line.startswith(_RECORD):
-            if commit is not None:
-                yield commit, files, renames
-            parts = line[1:].decode("utf-8", "replace").split(_FIELD)
-            while len(parts) < 5:
-                parts.append("")
-            commit = Provenance(parts[0], parts[1], parts[2], parts[3], parts[4])
-            files, renames, current = [], {}, None
-            continue
-        if current is not None and line[:1] in (b"+", b"-", b" ") and not line.startswith((b"+++ ", b"--- ")):
+    for line in body.split(b"\n"):
+        first = line[:1]
+        if current is not None and first in (b"+", b"-", b" ") and not line.startswith((b"+++ ", b"--- ")):
             if combined:
                 marks, text = line[:2], line[2:]
                 if b"-" not in marks:
                     if marks == b"++":
                         current.added.append((new_line, text))
                     new_line += 1
-            elif line[:1] == b"+":
+            elif first == b"+":
                 current.added.append((new_line, line[1:]))
                 new_line += 1
-            elif line[:1] == b"-":
+            elif first == b"-":
                 if want_removed:
                     current.removed.append((old_line, line[1:]))
                 old_line += 1
@@ -123,12 +187,9 @@ def _parse_stream(stream: IO[bytes], want_removed: bool) -> Iterator[tuple[Prove
                 new_line += 1
                 old_line += 1
             continue
-        if line.startswith(b"diff --git ") or line.startswith(b"diff --cc ") or line.startswith(b"diff --combined "):
+        if line.startswith(b"diff --"):
             combined = not line.startswith(b"diff --git ")
-            if combined:
-                current = _FilePatch(_unquote_git_path(line.split(b" ", 2)[2]))
-            else:
-                current = _FilePatch("")
+            current = _FilePatch(_unquote_git_path(line.split(b" ", 2)[2]) if combined else "")
             files.append(current)
             rename_from = None
         elif current is None:
@@ -163,8 +224,7 @@ def _parse_stream(stream: IO[bytes], want_removed: bool) -> Iterator[tuple[Prove
             m2 = re.search(rb" and (?:b/)?(.*) differ$", line)
             if m2 and not current.path:
                 current.path = _unquote_git_path(m2.group(1))
-    if commit is not None:
-        yield commit, files, renames
+    return commit, files, renames
 
 
 def _chunks_for(commit: Provenance, patch: _FilePatch, lines: list[tuple[int, bytes]]) -> Chunk | None:
@@ -208,7 +268,7 @@ def scan_history(
     if ctx.root != top:
         # History paths are repository-relative; report them relative to the repository top.
         ctx = dataclasses.replace(ctx, root=top)
-    outcome = HistoryOutcome(batch=_Batch(), top=top)
+    outcome = HistoryOutcome(batch=_Batch(), top=top, bare=not (top / ".git").exists())
     if _git(top, "rev-parse", "--is-shallow-repository", check=False).strip() == "true":
         outcome.truncated = True
         outcome.notices.append("shallow clone: history is truncated at the shallow boundary; "
@@ -234,9 +294,18 @@ def scan_history(
             proc.stdin.write(("\n".join(pending) + "\n").encode())
             proc.stdin.close()
         last: str | None = None
-        for commit, patches, renames in _parse_stream(proc.stdout, want_removed=False):
-            outcome.renames.update(renames)
-            _scan_commit(engine, ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable)
+        for record in _prefetched(_records(proc.stdout)):
+            # Most commits cannot match anything: decide that on the raw record, before parsing lines.
+            text = record.decode("latin-1")
+            keywordless = engine.keywordless_candidates(text, _record_paths(record))
+            if keywordless or engine.has_keyword(text) or b"\nrename " in record:
+                commit, patches, renames = _parse_record(record, want_removed=False)
+                outcome.renames.update(renames)
+                _scan_commit(ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable, keywordless)
+            else:
+                commit = _parse_record(record.partition(b"\n")[0], want_removed=False)[0]
+                if b"\nBinary files " in record:
+                    binaries.extend(f"{p}@{commit.commit[:10]}" for p in _binary_paths(record))
             done.add(commit.commit)
             last = commit.commit
             outcome.order[commit.commit] = len(outcome.order)
@@ -289,18 +358,13 @@ def _remaining_commits(top: Path, since: str | None, rev_range: str | None, done
     return [c for c in listed if c not in done]
 
 
-def _scan_commit(engine: Any, ctx: Any, commit: Provenance, patches: list[_FilePatch], batch: Any,
-                 scan_chunk: Callable[..., None], binaries: list[str], undecodable: list[str]) -> None:
-    # One prefilter pass per commit: most commits touch no keyword at all.
-    texts = [b"\n".join(t for _, t in p.added) for p in patches if p.added and not p.binary]
+def _scan_commit(ctx: Any, commit: Provenance, patches: list[_FilePatch], batch: Any,
+                 scan_chunk: Callable[..., None], binaries: list[str], undecodable: list[str],
+                 keywordless: tuple[Any, ...]) -> None:
+    engine = ctx.engine
     for p in patches:
         if p.binary:
             binaries.append(f"{p.path}@{commit.commit[:10]}")
-    if not texts:
-        return
-    joined = b"\n".join(texts).decode("latin-1")
-    if not engine.candidate_rules(joined):
-        return
     for patch in patches:
         if patch.binary or not patch.added or not patch.path:
             continue
@@ -311,7 +375,7 @@ def _scan_commit(engine: Any, ctx: Any, commit: Provenance, patches: list[_FileP
             undecodable.append(f"{patch.path}@{commit.commit[:10]}")
             continue
         batch.bytes += len(chunk.text)
-        scan_chunk(ctx, chunk, batch)
+        scan_chunk(ctx, chunk, batch, keywordless)
 
 
 # ----------------------------------------------------------------------------- provenance

@@ -16,6 +16,7 @@ A rule file holds ``[[rules]]`` tables::
     validator_required = false        # drop matches the validator rejects
     extractor = "k8s_secret"          # instead of regex: a structured extractor in code
     remediation = "Rotate ..., read it from the environment ..."
+    multiline = false                 # true: the regex may span lines (else it runs on keyword lines only)
     allowlist = { regexes = [], stopwords = [], paths = [], keys = [] }
     samples = { tp = ["..."], fp = ["..."], path = "sample.sh" }
 
@@ -43,7 +44,7 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KNOWN_FIELDS = {
     "id", "description", "severity", "confidence", "keywords", "regex", "entropy", "min_length",
     "max_length", "paths", "validator", "validator_required", "extractor", "remediation", "allowlist",
-    "samples", "tags", "skip_references", "skip_placeholders",
+    "samples", "tags", "skip_references", "skip_placeholders", "multiline",
 }
 _ALLOWLIST_FIELDS = {"regexes", "stopwords", "paths", "keys"}
 _SAMPLE_FIELDS = {"tp", "fp", "path"}
@@ -84,6 +85,8 @@ class Rule:
     allow_keys: tuple[re.Pattern[str], ...] = ()
     skip_references: bool = True
     skip_placeholders: bool = True
+    multiline: bool = False
+    """The regex may span lines; otherwise it runs only on the lines holding a keyword (much faster)."""
     tags: tuple[str, ...] = ()
     true_samples: tuple[RuleSample, ...] = ()
     false_samples: tuple[RuleSample, ...] = ()
@@ -328,6 +331,7 @@ def _parse_rule(path: Path, index: int, table: Any) -> Rule:
         allow_keys=allow_keys,
         skip_references=r.boolean("skip_references", True),
         skip_placeholders=r.boolean("skip_placeholders", True),
+        multiline=r.boolean("multiline", False),
         tags=r.strings("tags"),
         true_samples=tp,
         false_samples=fp,

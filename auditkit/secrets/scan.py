@@ -38,6 +38,7 @@ ProgressCallback = Callable[[dict[str, Any]], None]
 # Below this many bytes one process is faster than starting workers.
 _PARALLEL_THRESHOLD = 8 * 1024 * 1024
 _BATCH_BYTES = 2 * 1024 * 1024
+_LISTED_SKIPS = 5
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,19 @@ class SecretsResult:
 
     @property
     def all_notices(self) -> tuple[str, ...]:
-        """Notices plus one line per skipped file."""
-        return self.notices + tuple(f"skipped {s.path}: {s.reason}" for s in self.skipped)
+        """Notices plus skipped files, summarised per reason (a tree of images must not flood stderr)."""
+        by_reason: dict[str, list[str]] = defaultdict(list)
+        for item in self.skipped:
+            kind = item.reason.split(" (", 1)[0] if item.reason.startswith("larger than") else item.reason
+            by_reason[kind].append(item.path)
+        lines = []
+        for reason, paths in by_reason.items():
+            if len(paths) <= _LISTED_SKIPS:
+                lines.extend(f"skipped {p}: {reason}" for p in paths)
+            else:
+                shown = ", ".join(paths[:_LISTED_SKIPS])
+                lines.append(f"skipped {len(paths)} files ({reason}): {shown} and {len(paths) - _LISTED_SKIPS} more")
+        return self.notices + tuple(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON contract (see README): ``findings`` first, groups and stats after."""
@@ -131,6 +143,7 @@ class SecretsResult:
                 "rules": self.rules,
             },
             "notices": list(self.all_notices),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
 
 
@@ -224,11 +237,11 @@ def _to_finding(ctx: _Context, chunk: Chunk, match: Match) -> Finding:
     )
 
 
-def scan_chunk(ctx: _Context, chunk: Chunk, out: _Batch) -> None:
+def scan_chunk(ctx: _Context, chunk: Chunk, out: _Batch, keywordless: tuple[Any, ...] | None = None) -> None:
     """Scan one chunk into ``out`` (findings, or a count of baselined ones)."""
     if ctx.path_allowed(chunk.path):
         return
-    matches = ctx.engine.scan(chunk)
+    matches = ctx.engine.scan(chunk, keywordless)
     if not matches:
         return
     baseline = ctx.baseline
@@ -400,7 +413,7 @@ def scan_secrets(
 
         outcome = scan_history(ctx, since=since, rev_range=rev_range, progress=progress)
         batch = outcome.batch
-        if outcome.top is not None and outcome.top == root and not (since or rev_range):
+        if outcome.top == root and not outcome.bare and not (since or rev_range):
             # One secret, every appearance: the working tree (uncommitted edits included) joins history.
             current = _scan_worktree(ctx, [root], sc.jobs if jobs is None else jobs)
             batch.findings.extend(current.findings)
