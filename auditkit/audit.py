@@ -227,7 +227,9 @@ def _secrets(
         # The history scan is one Python process beside `git log`; the working-tree
         # scan runs meanwhile in a second process, so the scan costs little more
         # than the history scan alone.
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             pending = pool.submit(scan_secrets, [root], config=config, root=root)
             try:
                 past = scan_secrets([root], config=config, root=root, history=True)

@@ -27,6 +27,20 @@ __all__ = ["history", "scan"]
 
 _FORMATS = ("html", "md", "json", "sarif", "junit")
 _DEFAULT_REPORTS = ("html", "md", "json")
+_STORE_OPTION = click.option(
+    "--history-store",
+    "store_location",
+    default=None,
+    help="SQLite path or postgresql:// URL of the run history (default: AUDITKIT_HISTORY_URL, "
+    "[scan] history_store, else the XDG data folder).",
+)
+_CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file (default: .auditkit.toml or [tool.auditkit] in pyproject.toml, found upwards).",
+)
 _STATUS_COLOUR = {"critical": "red", "warning": "yellow", "good": "green", "not_measured": "white"}
 
 
@@ -58,13 +72,7 @@ _STATUS_COLOUR = {"critical": "red", "warning": "yellow", "good": "green", "not_
     show_default=True,
     help="Store this run in the run history and compare with the previous run.",
 )
-@click.option(
-    "--history-store",
-    "store_location",
-    default=None,
-    help="SQLite path or postgresql:// URL of the run history (default: AUDITKIT_HISTORY_URL, "
-    "[scan] history_store, else the XDG data folder).",
-)
+@_STORE_OPTION
 @click.option(
     "--probe",
     "probes",
@@ -84,13 +92,7 @@ _STATUS_COLOUR = {"critical": "red", "warning": "yellow", "good": "green", "not_
     default=None,
     help="Exit 1 when the overall score is below this (default: [scan] fail_under).",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Config file (default: .auditkit.toml or [tool.auditkit] in pyproject.toml, found upwards).",
-)
+@_CONFIG_OPTION
 @click.option(
     "--format",
     "fmt",
@@ -230,19 +232,8 @@ def _summary(report: AuditReport) -> None:
 )
 @click.option("--all", "all_repos", is_flag=True, help="List runs of every repository in the store.")
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Newest runs to list.")
-@click.option(
-    "--history-store",
-    "store_location",
-    default=None,
-    help="SQLite path or postgresql:// URL (default: AUDITKIT_HISTORY_URL, [scan] history_store, XDG data folder).",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Config file.",
-)
+@_STORE_OPTION
+@_CONFIG_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @guarded
 def history(

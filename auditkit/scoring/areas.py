@@ -8,6 +8,7 @@ where their meaning is.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 
 from auditkit.errors import DataFileError
 from auditkit.findings import Confidence, Finding, Severity
-from auditkit.scoring.inputs import ScoreInputs
+from auditkit.scoring.inputs import CoverageFacts, ScoreInputs
 from auditkit.scoring.model import AreaSpec, ScoringModel
 from auditkit.scoring.result import Deduction, finding_key
 
@@ -155,13 +156,27 @@ def score_secrets(
 # --------------------------------------------------------------------------- coverage
 
 
+def _needs_coverage(
+    func: Callable[[AreaSpec, CoverageFacts, Sequence[Finding], ScoringModel], Outcome],
+) -> Scorer:
+    """A coverage scorer: "not measured" when the coverage analysis did not run, else called with its facts."""
+
+    @functools.wraps(func)
+    def scorer(
+        spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+    ) -> Outcome:
+        if inputs.coverage is None:
+            return NotMeasured("the coverage analysis did not run")
+        return func(spec, inputs.coverage, findings, model)
+
+    return scorer
+
+
+@_needs_coverage
 def score_coverage(
-    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
 ) -> Outcome:
     """Services with at least one load test over all services; critical services weigh more."""
-    facts = inputs.coverage
-    if facts is None:
-        return NotMeasured("the coverage analysis did not run")
     if not facts.services:
         return NotMeasured("no services found (configure [coverage] services or service_roots)")
     critical_weight = _param(spec, model, "critical_weight", float, 1.0)
@@ -200,13 +215,11 @@ def _keys_by_path(findings: Sequence[Finding]) -> dict[str, list[str]]:
     return out
 
 
+@_needs_coverage
 def score_quality(
-    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
 ) -> Outcome:
     """Mean share of quality checks the load tests pass."""
-    facts = inputs.coverage
-    if facts is None:
-        return NotMeasured("the coverage analysis did not run")
     judged = [t for t in facts.tests if t.quality is not None]
     if not judged:
         return NotMeasured("no load tests to judge")
@@ -238,13 +251,11 @@ def score_quality(
     return Measured(score, Confidence.MEDIUM, fitted, summary)
 
 
+@_needs_coverage
 def score_tools(
-    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
 ) -> Outcome:
     """Share of load tests written with the standard tool (the configured one, or the de facto one)."""
-    facts = inputs.coverage
-    if facts is None:
-        return NotMeasured("the coverage analysis did not run")
     if not facts.tests:
         return NotMeasured("no load tests found")
     weak_tools = set(_param(spec, model, "weak_tools", list, []))
@@ -306,26 +317,22 @@ def _about(finding: Finding, name: str) -> bool:
     return name in finding.rule_id.replace("-", "_")
 
 
+@_needs_coverage
 def score_scenarios(
-    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
 ) -> Outcome:
     """Share of the scenario categories the audit expects that exist in some load test."""
-    facts = inputs.coverage
-    if facts is None:
-        return NotMeasured("the coverage analysis did not run")
     if not facts.scenarios:
         return NotMeasured("scenario categories were not measured")
     score, deductions, counted = _presence("scenario_missing", "load scenario", facts.scenarios, findings)
     return Measured(score, Confidence.MEDIUM, deductions, f"scenario categories: {counted}")
 
 
+@_needs_coverage
 def score_infrastructure(
-    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
+    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
 ) -> Outcome:
     """Share of the infrastructure signals present (CI runs, stored results, configurable target...)."""
-    facts = inputs.coverage
-    if facts is None:
-        return NotMeasured("the coverage analysis did not run")
     if not facts.infrastructure:
         return NotMeasured("infrastructure signals were not measured")
     score, deductions, counted = _presence(

@@ -43,7 +43,9 @@ def _scan(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_replica_scores_near_two_for_the_audits_reasons_then_improves(tmp_path: Path, env: dict[str, str]) -> None:
+def test_replica_scores_near_two_for_the_audits_reasons_then_improves(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     root = _platform(tmp_path)
     out = tmp_path / "q1"
     code, stdout, stderr = _scan(str(root), "--out", str(out), *ALL_FORMATS)
@@ -59,9 +61,11 @@ def test_replica_scores_near_two_for_the_audits_reasons_then_improves(tmp_path: 
     assert areas["hardcoded_secrets"]["score"] == 0.0
     group = first["secrets"]["groups"][0]
     assert group["in_head"] and len(group["paths"]) == 3
-    assert {"operations/load-tests/load-test.sh", "operations/scripts/smoke.sh", "operations/scripts/health.sh"} == set(
-        group["paths"]
-    )
+    assert {
+        "operations/load-tests/load-test.sh",
+        "operations/scripts/smoke.sh",
+        "operations/scripts/health.sh",
+    } == set(group["paths"])
     assert any(c["id"] == "live-credential-in-head" for c in first["caps"])
     assert "2 of 21 services" in areas["load_test_coverage"]["summary"]
     assert areas["load_test_coverage"]["score"] < 1.5
@@ -92,7 +96,10 @@ def test_replica_scores_near_two_for_the_audits_reasons_then_improves(tmp_path: 
     assert delta["hardcoded_secrets"] > 0
     resolved = {f["path"] for f in trend["resolved_findings"] if f["area"] == "secrets"}
     assert {"operations/load-tests/load-test.sh", "operations/scripts/smoke.sh"} <= resolved
-    assert second["secrets"]["groups"][0]["removed"]["subject"] == "read the database password from the environment"
+    assert (
+        second["secrets"]["groups"][0]["removed"]["subject"]
+        == "read the database password from the environment"
+    )
     html = (out2 / "auditkit-report.html").read_text()
     assert "Trend" in html and "<polyline" in html
     assert "Since " in stdout
@@ -140,8 +147,19 @@ def test_probes_become_an_area_and_failed_thresholds_fail_the_scan(
     pytest.importorskip("auditkit.probes.http", reason="the probes land with issue 5")
     root = _platform(tmp_path)
     good = _profile(tmp_path, "quick", ["p(95)<5000", "rate<0.5"])
-    code, _, stderr = _scan(str(root), "--no-record", "--no-history", "--out", str(tmp_path / "a"), "--report",
-                            "json", "--probe", str(good), "--probe-target", health_server)
+    code, _, stderr = _scan(
+        str(root),
+        "--no-record",
+        "--no-history",
+        "--out",
+        str(tmp_path / "a"),
+        "--report",
+        "json",
+        "--probe",
+        str(good),
+        "--probe-target",
+        health_server,
+    )
     assert code == 0, stderr
     doc = json.loads((tmp_path / "a" / "auditkit-report.json").read_text())
     probe_area = next(a for a in doc["areas"] if a["id"] == "probe_results")
@@ -151,8 +169,21 @@ def test_probes_become_an_area_and_failed_thresholds_fail_the_scan(
     assert probe["thresholds"] == {"p(95)<5000": True, "rate<0.5": True}
 
     bad = _profile(tmp_path, "strict", ["p(95)<0.001", "rate<0.5"])
-    code, _, _ = _scan(str(root), "--no-record", "--no-history", "--out", str(tmp_path / "b"), "--report", "json",
-                       "--report", "html", "--probe", str(bad), "--probe-target", health_server)
+    code, _, _ = _scan(
+        str(root),
+        "--no-record",
+        "--no-history",
+        "--out",
+        str(tmp_path / "b"),
+        "--report",
+        "json",
+        "--report",
+        "html",
+        "--probe",
+        str(bad),
+        "--probe-target",
+        health_server,
+    )
     assert code == 1, "a failed probe threshold fails the scan"
     doc = json.loads((tmp_path / "b" / "auditkit-report.json").read_text())
     assert doc["gate"]["probes_passed"] is False
