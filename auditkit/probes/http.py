@@ -1,0 +1,1194 @@
+"""The HTTP load probe: a raw asyncio HTTP/1.1 keep-alive client, open and closed models.
+
+Why a hand-written client: the load loop must not be the bottleneck. On the
+benchmark machine (bench/bench_probe_http.py) one Python process with this
+client on uvloop sends several times more requests per second than aiohttp
+with one connection per virtual user, and ~100x more than a shared
+``httpx.AsyncClient``. Requests are pre-encoded bytes; responses are parsed
+only as far as the status line, the framing headers (Content-Length, chunked,
+Connection) and, when a check needs it, the body. httpx is used only for the
+one preflight request.
+
+Models:
+
+* closed: ``vus`` virtual users, each with one keep-alive connection, run flows
+  back to back (with think time); ``stages`` ramp the number of users like k6's
+  ``ramping-vus``. Latency is measured from the actual send.
+* open: flows start at a constant or ramping arrival rate, independent of
+  responses. A flow whose start comes due while every connection is busy is
+  sent as soon as one frees up, and its latency is measured from the *intended*
+  start, so a stalled server shows up in the percentiles (no coordinated
+  omission). More connections are opened up to ``max_vus``; flows that could
+  not start within the timeout are dropped and counted; flows sent later than
+  the tolerance are counted as late.
+
+The generator watches itself: event-loop lag, CPU use and the achieved rate
+decide whether the result is flagged as saturated. With ``workers > 1`` each
+process runs a share of the load and the parent merges their histograms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import json
+import math
+import multiprocessing
+import os
+import random
+import signal
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from auditkit.errors import CredentialError, ProbeError
+from auditkit.probes.histogram import LatencyHistogram
+from auditkit.probes.result import CheckResult, GeneratorHealth, ProbeResult, StepMetrics
+from auditkit.probes.safety import CircuitBreaker, check_caps, check_target
+from auditkit.probes.settings import EnvRef, HttpSettings, Scenario, Stage, Step
+from auditkit.probes.thresholds import Threshold, evaluate_thresholds, parse_thresholds
+
+__all__ = ["Progress", "run_http_probe"]
+
+_PERCENTILE_KEYS = ("min", "p50", "p90", "p95", "p99", "max", "mean")
+_LAG_LIMIT_MS = 20.0
+"""Event-loop lag p99 above this means the generator's own queueing is inside the latencies."""
+_CPU_LIMIT = 0.9
+_RATE_SHORTFALL = 0.95
+_MAX_HEADER_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot passed to the progress callback about once a second."""
+
+    elapsed_s: float
+    duration_s: float
+    requests: int
+    errors: int
+    rate: float
+    """Requests per second over the last interval."""
+    active: int
+    """Virtual users (closed) or open connections (open)."""
+    target: float | None
+    """Current VU target (closed) or arrival rate (open)."""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+# --------------------------------------------------------------------------- request compilation
+
+
+@dataclass(frozen=True)
+class _Target:
+    scheme: str
+    host: str
+    port: int
+    connect_host: str
+    base_path: str
+    host_header: str
+
+
+def _parse_target(url: str) -> _Target:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ProbeError(f"target {url!r}: only http:// and https:// URLs are supported")
+    if not parts.hostname:
+        raise ProbeError(f"target {url!r}: no host")
+    if parts.password is not None or parts.username is not None:
+        raise CredentialError(
+            "the target URL carries user:password; credentials are taken only from the environment "
+            "(a profile header such as Authorization = { env = \"API_TOKEN\", prefix = \"Bearer \" })"
+        )
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ProbeError(f"target {url!r}: invalid port") from None
+    default_port = (parts.scheme == "https" and port == 443) or (parts.scheme == "http" and port == 80)
+    host = parts.hostname
+    host_header = (f"[{host}]" if ":" in host else host) + ("" if default_port else f":{port}")
+    return _Target(parts.scheme, host, port, host, parts.path.rstrip("/"), host_header)
+
+
+class _Template:
+    """Request bytes for one step: pre-encoded once, or filled per request from a data row."""
+
+    __slots__ = ("_parts", "fixed", "method", "needs_body", "step")
+
+    def __init__(self, step: Step, target: _Target, env: Mapping[str, str]) -> None:
+        self.step = step
+        self.method = step.method.upper()
+        self.needs_body = any(c.body_contains is not None for c in step.checks) or self.method == "HEAD"
+        headers: list[tuple[str, str]] = [("Host", target.host_header), ("User-Agent", "auditkit-probe"),
+                                          ("Accept", "*/*")]
+        names = {"host", "user-agent", "accept"}
+        for name, value in step.headers:
+            text = _resolve(value, env, f"step {step.name!r} header {name}")
+            headers = [(n, v) for n, v in headers if n.lower() != name.lower()] if name.lower() in names else headers
+            headers.append((name, text))
+            names.add(name.lower())
+        body = ""
+        if step.json is not None:
+            body = json.dumps(_resolve_json(step.json, env, f"step {step.name!r} json"), separators=(",", ":"))
+            if "content-type" not in names:
+                headers.append(("Content-Type", "application/json"))
+        elif step.body is not None:
+            body = step.body
+        path = target.base_path + (step.path if step.path.startswith("/") else "/" + step.path)
+        head = f"{self.method} {path} HTTP/1.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers)
+        self._parts = (head, body)
+        self.fixed: bytes | None = None if ("{{" in head or "{{" in body) else self._encode(head, body)
+
+    @staticmethod
+    def _encode(head: str, body: str) -> bytes:
+        raw = body.encode()
+        if raw or head.split(" ", 1)[0] in ("POST", "PUT", "PATCH"):
+            head += f"Content-Length: {len(raw)}\r\n"
+        return (head + "\r\n").encode() + raw
+
+    def render(self, row: Mapping[str, str] | None) -> bytes:
+        """The request bytes, with ``{{column}}`` replaced from ``row``."""
+        if self.fixed is not None:
+            return self.fixed
+        head, body = self._parts
+        for key, value in (row or {}).items():
+            marker = "{{" + key + "}}"
+            head = head.replace(marker, value)
+            body = body.replace(marker, json.dumps(value)[1:-1])
+        return self._encode(head, body)
+
+
+def _resolve(value: str | EnvRef, env: Mapping[str, str], where: str) -> str:
+    if isinstance(value, EnvRef):
+        found = env.get(value.name)
+        if found is None or found == "":
+            raise CredentialError(f"{where}: environment variable {value.name} is not set")
+        return value.prefix + found
+    return value
+
+
+def _resolve_json(value: Any, env: Mapping[str, str], where: str) -> Any:
+    if isinstance(value, EnvRef):
+        return _resolve(value, env, where)
+    if isinstance(value, Mapping):
+        return {k: _resolve_json(v, env, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_resolve_json(v, env, where) for v in value]
+    return value
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = [dict(r) for r in csv.DictReader(handle)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ProbeError(f"{path}: cannot read data rows ({exc.__class__.__name__}: {exc})") from None
+    if not rows:
+        raise ProbeError(f"{path}: data file has a header but no rows")
+    return rows
+
+
+class _Flow:
+    """A scenario compiled for one process: templates plus a round-robin data cursor."""
+
+    def __init__(self, scenario: Scenario, target: _Target, env: Mapping[str, str]) -> None:
+        self.name = scenario.name
+        self.templates = tuple(_Template(step, target, env) for step in scenario.steps)
+        self.rows = _read_rows(scenario.data) if scenario.data else []
+        self._next_row = random.randrange(len(self.rows)) if self.rows else 0
+
+    def row(self) -> Mapping[str, str] | None:
+        """The next data row (round-robin), or None without a data file."""
+        if not self.rows:
+            return None
+        row = self.rows[self._next_row % len(self.rows)]
+        self._next_row += 1
+        return row
+
+
+# --------------------------------------------------------------------------- connection
+
+
+class _ResponseError(Exception):
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class _Conn(asyncio.Protocol):
+    """One keep-alive connection with at most one request in flight."""
+
+    __slots__ = ("_body", "_buf", "_chunked", "_fut", "_keep_body", "_need", "_status", "_until_close",
+                 "alive", "reusable", "sent_at", "transport")
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buf = bytearray()
+        self._fut: asyncio.Future[tuple[int, bytes]] | None = None
+        self._status = 0
+        self._need = -1
+        self._chunked = False
+        self._until_close = False
+        self._keep_body = False
+        self._body = bytearray()
+        self.alive = False
+        self.reusable = True
+        self.sent_at = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.alive = True
+
+    def send(self, data: bytes, keep_body: bool, head_request: bool,
+             loop: asyncio.AbstractEventLoop) -> asyncio.Future[tuple[int, bytes]]:
+        fut: asyncio.Future[tuple[int, bytes]] = loop.create_future()
+        self._fut = fut
+        self._status = 0
+        self._need = -2 if head_request else -1
+        self._chunked = False
+        self._until_close = False
+        self._keep_body = keep_body
+        self._body = bytearray()
+        self.sent_at = time.perf_counter()
+        assert self.transport is not None
+        self.transport.write(data)
+        return fut
+
+    def fail(self, kind: str) -> None:
+        """Fail the request in flight (timeout watchdog) and drop the connection."""
+        fut = self._fut
+        self._fut = None
+        self.reusable = False
+        if fut is not None and not fut.done():
+            fut.set_exception(_ResponseError(kind))
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _finish(self) -> None:
+        fut = self._fut
+        self._fut = None
+        if fut is not None and not fut.done():
+            fut.set_result((self._status, bytes(self._body)))
+
+    def data_received(self, data: bytes) -> None:
+        if self._fut is None:
+            self.reusable = False
+            if self.transport is not None:
+                self.transport.close()
+            return
+        buf = self._buf
+        buf += data
+        try:
+            self._parse(buf)
+        except _ResponseError as exc:
+            self.fail(exc.kind)
+        except (ValueError, IndexError):
+            self.fail("protocol")
+
+    def _parse(self, buf: bytearray) -> None:
+        while self._fut is not None:
+            if self._status == 0:
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(buf) > _MAX_HEADER_BYTES:
+                        raise _ResponseError("protocol")
+                    return
+                if buf[:7] != b"HTTP/1.":
+                    raise _ResponseError("protocol")
+                status = int(buf[9:12])
+                head = bytes(buf[:end]).lower()
+                del buf[: end + 4]
+                if 100 <= status < 200:
+                    continue
+                self._status = status
+                http10 = head[7:8] == b"0"
+                if b"\r\nconnection:" in head:
+                    conn = _header(head, b"connection")
+                    if b"close" in conn or (http10 and b"keep-alive" not in conn):
+                        self.reusable = False
+                elif http10:
+                    self.reusable = False
+                if self._need == -2 or status in (204, 304):
+                    self._need = 0
+                elif b"\r\ntransfer-encoding:" in head and b"chunked" in _header(head, b"transfer-encoding"):
+                    self._chunked = True
+                    self._need = -1
+                elif b"\r\ncontent-length:" in head:
+                    self._need = int(_header(head, b"content-length"))
+                else:
+                    self._until_close = True
+                    self.reusable = False
+            if self._chunked:
+                if not self._parse_chunks(buf):
+                    return
+                self._finish()
+                return
+            if self._until_close:
+                self._take(buf, len(buf))
+                return
+            if len(buf) < self._need:
+                return
+            self._take(buf, self._need)
+            self._finish()
+            if buf:
+                self.reusable = False
+            return
+
+    def _take(self, buf: bytearray, n: int) -> None:
+        if self._keep_body and len(self._body) < 1 << 20:
+            self._body += buf[:n]
+        del buf[:n]
+
+    def _parse_chunks(self, buf: bytearray) -> bool:
+        while True:
+            if self._need > 0:
+                if len(buf) < self._need + 2:
+                    return False
+                self._take(buf, self._need)
+                del buf[:2]
+                self._need = -1
+            line_end = buf.find(b"\r\n")
+            if line_end < 0:
+                return False
+            if self._need == -3:
+                del buf[: line_end + 2]
+                if line_end == 0:
+                    return True
+                continue
+            size = int(bytes(buf[:line_end]).split(b";", 1)[0].strip() or b"x", 16)
+            del buf[: line_end + 2]
+            if size == 0:
+                self._need = -3
+            else:
+                self._need = size
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.alive = False
+        self.reusable = False
+        if self._fut is not None:
+            if self._until_close and self._status:
+                self._finish()
+            else:
+                fut = self._fut
+                self._fut = None
+                if not fut.done():
+                    fut.set_exception(_ResponseError("protocol"))
+
+    @property
+    def busy_since(self) -> float | None:
+        """When the request in flight was sent, or None when idle."""
+        return self.sent_at if self._fut is not None else None
+
+
+def _header(head: bytes, name: bytes) -> bytes:
+    start = head.find(b"\r\n" + name + b":")
+    start += len(name) + 3
+    end = head.find(b"\r\n", start)
+    return head[start: end if end >= 0 else len(head)].strip()
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+class _StepStats:
+    __slots__ = ("errors", "hist", "requests")
+
+    def __init__(self) -> None:
+        self.hist = LatencyHistogram()
+        self.requests = 0
+        self.errors: dict[str, int] = {}
+
+
+class _Stats:
+    """Everything one process measured; picklable via :meth:`to_state`."""
+
+    def __init__(self) -> None:
+        self.hist = LatencyHistogram()
+        self.lag = LatencyHistogram()
+        self.steps: dict[str, _StepStats] = {}
+        self.errors: dict[str, int] = {}
+        self.checks: dict[str, list[int]] = {}
+        self.requests = 0
+        self.failed = 0
+        self.dropped = 0
+        self.late = 0
+        self.scheduled = 0
+        self.peak_active = 0
+        self.exhausted = False
+        self.cpu = 0.0
+        self.wall = 0.0
+
+    def step(self, name: str) -> _StepStats:
+        found = self.steps.get(name)
+        if found is None:
+            found = self.steps[name] = _StepStats()
+        return found
+
+    def error(self, step: _StepStats, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        step.errors[kind] = step.errors.get(kind, 0) + 1
+        self.failed += 1
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "hist": self.hist.to_state(),
+            "lag": self.lag.to_state(),
+            "steps": {k: {"hist": s.hist.to_state(), "requests": s.requests, "errors": s.errors}
+                      for k, s in self.steps.items()},
+            "errors": self.errors,
+            "checks": self.checks,
+            "counts": [self.requests, self.failed, self.dropped, self.late, self.scheduled, self.peak_active],
+            "exhausted": self.exhausted,
+            "cpu": self.cpu,
+            "wall": self.wall,
+        }
+
+    def merge_state(self, state: Mapping[str, Any]) -> None:
+        self.hist.merge(LatencyHistogram.from_state(state["hist"]))
+        self.lag.merge(LatencyHistogram.from_state(state["lag"]))
+        for name, s in state["steps"].items():
+            mine = self.step(name)
+            mine.hist.merge(LatencyHistogram.from_state(s["hist"]))
+            mine.requests += s["requests"]
+            for k, n in s["errors"].items():
+                mine.errors[k] = mine.errors.get(k, 0) + n
+        for k, n in state["errors"].items():
+            self.errors[k] = self.errors.get(k, 0) + n
+        for k, (ok, bad) in state["checks"].items():
+            mine_check = self.checks.setdefault(k, [0, 0])
+            mine_check[0] += ok
+            mine_check[1] += bad
+        requests, failed, dropped, late, scheduled, peak = state["counts"]
+        self.requests += requests
+        self.failed += failed
+        self.dropped += dropped
+        self.late += late
+        self.scheduled += scheduled
+        self.peak_active += peak
+        self.exhausted = self.exhausted or state["exhausted"]
+        self.cpu += state["cpu"]
+        self.wall = max(self.wall, state["wall"])
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def _interpolate(stages: tuple[Stage, ...], start: float, t: float) -> float:
+    """The stage target at time ``t`` (linear ramps from ``start``)."""
+    level = start
+    for stage in stages:
+        if t <= stage.duration:
+            if stage.duration <= 0:
+                return stage.target
+            return level + (stage.target - level) * (t / stage.duration)
+        t -= stage.duration
+        level = stage.target
+    return level
+
+
+class _RateSchedule:
+    """Intended start time of the i-th arrival for a constant or linearly ramping rate."""
+
+    def __init__(self, rate: float | None, stages: tuple[Stage, ...], duration: float, share: float,
+                 offset: float) -> None:
+        segments: list[tuple[float, float, float, float]] = []
+        if stages:
+            level = rate or 0.0
+            for stage in stages:
+                segments.append((stage.duration, level * share, stage.target * share, 0.0))
+                level = stage.target
+        else:
+            segments.append((duration, (rate or 0.0) * share, (rate or 0.0) * share, 0.0))
+        self._segments: list[tuple[float, float, float, float, float]] = []
+        t0 = 0.0
+        n0 = 0.0
+        for dur, r0, r1, _ in segments:
+            count = (r0 + r1) / 2.0 * dur
+            self._segments.append((t0, n0, dur, r0, r1))
+            t0 += dur
+            n0 += count
+        self.end = t0
+        self.total = n0
+        self._offset = offset
+        self._cursor = 0
+
+    def time_of(self, index: int) -> float | None:
+        """Seconds from the start when arrival ``index`` is due, or None past the end."""
+        n = index + self._offset
+        while self._cursor < len(self._segments):
+            t0, n0, dur, r0, r1 = self._segments[self._cursor]
+            k = n - n0
+            in_segment = (r0 + r1) / 2.0 * dur
+            if k < in_segment:
+                if r0 == r1:
+                    return t0 + k / r0
+                a = (r1 - r0) / (2.0 * dur)
+                disc = r0 * r0 + 4.0 * a * k
+                return t0 + (-r0 + math.sqrt(max(disc, 0.0))) / (2.0 * a)
+            self._cursor += 1
+        return None
+
+    def rate_at(self, t: float) -> float:
+        """Scheduled arrival rate at time ``t``."""
+        for t0, _, dur, r0, r1 in self._segments:
+            if t0 <= t < t0 + dur:
+                return r0 + (r1 - r0) * ((t - t0) / dur if dur else 1.0)
+        return 0.0
+
+
+# --------------------------------------------------------------------------- the engine (one process)
+
+
+class _Engine:
+    """Runs the load of one process: VUs or an arrival schedule, with watchdog, ticker and breaker."""
+
+    def __init__(self, settings: HttpSettings, share: float, index: int, workers: int,
+                 env: Mapping[str, str], connect_host: str) -> None:
+        self.settings = settings
+        self.share = share
+        self.index = index
+        self.workers = workers
+        self.target = _parse_target(settings.target)
+        self.connect_host = connect_host
+        self.flows = [_Flow(s, self.target, env) for s in _scenarios(settings)]
+        weights = [s.weight for s in _scenarios(settings)]
+        total = sum(weights)
+        acc = 0.0
+        self.cum_weights: list[float] = []
+        for w in weights:
+            acc += w / total
+            self.cum_weights.append(acc)
+        self.stats = _Stats()
+        self.stop = asyncio.Event()
+        self.conns: set[_Conn] = set()
+        self.active = 0
+        self.ssl_ctx: ssl.SSLContext | None = ssl.create_default_context() if self.target.scheme == "https" \
+            else None
+        self.t0 = 0.0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.tick_requests = 0
+        self.tick_failed = 0
+        self.interrupted = False
+        self.tripped = False
+
+    # ---------------------------------------------------------------- requests
+
+    async def _connect(self) -> _Conn:
+        assert self.loop is not None
+        _, conn = await self.loop.create_connection(
+            _Conn, self.connect_host, self.target.port, ssl=self.ssl_ctx,
+            server_hostname=self.target.host if self.ssl_ctx else None)
+        sock = conn.transport.get_extra_info("socket") if conn.transport else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.conns.add(conn)
+        return conn
+
+    async def _request(self, holder: list[_Conn | None], tpl: _Template, row: Mapping[str, str] | None,
+                       started: float | None) -> None:
+        """One request; ``started`` is the intended start (open model) or None (measure from send)."""
+        stats = self.stats
+        step = stats.step(tpl.step.name)
+        loop = self.loop
+        assert loop is not None
+        data = tpl.render(row)
+        conn = holder[0]
+        t_begin = time.perf_counter() if started is None else started
+        try:
+            if conn is None or not conn.reusable or not conn.alive:
+                if conn is not None:
+                    self.conns.discard(conn)
+                    if conn.transport is not None:
+                        conn.transport.close()
+                holder[0] = None
+                try:
+                    conn = await asyncio.wait_for(self._connect(), self.settings.timeout)
+                except (OSError, asyncio.TimeoutError, ssl.SSLError):
+                    stats.requests += 1
+                    step.requests += 1
+                    self.tick_requests += 1
+                    self.tick_failed += 1
+                    stats.error(step, "connect")
+                    await asyncio.sleep(0.01)
+                    return
+                holder[0] = conn
+            if started is None:
+                t_begin = time.perf_counter()
+            status, body = await conn.send(data, tpl.needs_body, tpl.method == "HEAD", loop)
+        except _ResponseError as exc:
+            done = time.perf_counter()
+            stats.requests += 1
+            step.requests += 1
+            self.tick_requests += 1
+            self.tick_failed += 1
+            stats.error(step, exc.kind)
+            micros = int((done - t_begin) * 1e6)
+            stats.hist.record(micros)
+            step.hist.record(micros)
+            holder[0] = None
+            self.conns.discard(conn)  # type: ignore[arg-type]
+            return
+        done = time.perf_counter()
+        micros = int((done - t_begin) * 1e6)
+        stats.hist.record(micros)
+        step.hist.record(micros)
+        stats.requests += 1
+        step.requests += 1
+        self.tick_requests += 1
+        if status >= 400:
+            self.tick_failed += 1
+            stats.error(step, "http_5xx" if status >= 500 else "http_4xx")
+        for check in tpl.step.checks:
+            ok = (not check.statuses or status in check.statuses) and (
+                check.body_contains is None or check.body_contains.encode() in body)
+            counts = stats.checks.get(check.name)
+            if counts is None:
+                counts = stats.checks[check.name] = [0, 0]
+            counts[0 if ok else 1] += 1
+
+    async def _iteration(self, holder: list[_Conn | None], intended: float | None) -> None:
+        """Run one flow: pick a scenario by weight, run its steps with think time."""
+        flows = self.flows
+        if len(flows) == 1:
+            flow = flows[0]
+        else:
+            r = random.random()
+            flow = flows[-1]
+            for f, edge in zip(flows, self.cum_weights):
+                if r < edge:
+                    flow = f
+                    break
+        row = flow.row()
+        for i, tpl in enumerate(flow.templates):
+            if self.stop.is_set():
+                return
+            await self._request(holder, tpl, row, intended if i == 0 else None)
+            low, high = tpl.step.think
+            if high > 0 and not self.stop.is_set():
+                await asyncio.sleep(random.uniform(low, high))
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), seconds)
+
+    # ---------------------------------------------------------------- closed model
+
+    async def _vu(self, vu_id: int, wanted: Callable[[], int]) -> None:
+        holder: list[_Conn | None] = [None]
+        self.active += 1
+        self.stats.peak_active = max(self.stats.peak_active, self.active)
+        try:
+            while not self.stop.is_set() and vu_id < wanted():
+                await self._iteration(holder, None)
+        finally:
+            self.active -= 1
+            self._close(holder)
+
+    def _close(self, holder: list[_Conn | None]) -> None:
+        conn = holder[0]
+        if conn is not None:
+            self.conns.discard(conn)
+            if conn.transport is not None:
+                conn.transport.close()
+
+    def _vu_share(self, total: float) -> int:
+        """This process's part of ``total`` virtual users (spread so the sum is exact)."""
+        whole = int(round(total))
+        return whole // self.workers + (1 if self.index < whole % self.workers else 0)
+
+    async def _closed(self) -> None:
+        s = self.settings
+        duration = s.total_duration
+        start = 0.0 if s.stages else float(s.vus)
+
+        def wanted() -> int:
+            if not s.stages:
+                return self._vu_share(s.vus)
+            return self._vu_share(_interpolate(s.stages, start, time.perf_counter() - self.t0))
+
+        tasks: dict[int, asyncio.Task[None]] = {}
+        while not self.stop.is_set():
+            elapsed = time.perf_counter() - self.t0
+            if elapsed >= duration:
+                break
+            want = wanted()
+            for vu_id in range(want):
+                task = tasks.get(vu_id)
+                if task is None or task.done():
+                    tasks[vu_id] = asyncio.create_task(self._vu(vu_id, wanted))
+            await self._sleep(min(0.1, max(duration - elapsed, 0.0)))
+        self.stop.set()
+        await self._drain(list(tasks.values()))
+
+    async def _drain(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Let requests in flight finish (or time out), then cancel what is left (think time, sleeps).
+
+        After Ctrl-C or a breaker trip the wait is short; requests cut off then
+        are not counted at all (they never completed).
+        """
+        if self.interrupted or self.tripped:
+            grace = 1.0
+        else:
+            grace = self.settings.timeout + 0.5
+        deadline = time.perf_counter() + grace
+        while time.perf_counter() < deadline and any(c.busy_since is not None for c in self.conns):
+            await asyncio.sleep(0.01)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ---------------------------------------------------------------- open model
+
+    async def _open(self) -> None:
+        s = self.settings
+        cap = max(1, self._vu_share(s.peak_vus))
+        schedule = _RateSchedule(s.rate, s.stages, s.duration, 1.0 / self.workers, self.index / self.workers)
+        self.schedule = schedule
+        tolerance = s.late_tolerance
+        timeout = s.timeout
+        state = {"next": 0, "idle": 0}
+        tasks: list[asyncio.Task[None]] = []
+
+        async def worker() -> None:
+            holder: list[_Conn | None] = [None]
+            self.active += 1
+            self.stats.peak_active = max(self.stats.peak_active, self.active)
+            try:
+                while not self.stop.is_set():
+                    index = state["next"]
+                    due = schedule.time_of(index)
+                    if due is None:
+                        return
+                    state["next"] = index + 1
+                    self.stats.scheduled += 1
+                    intended = self.t0 + due
+                    now = time.perf_counter()
+                    if intended > now:
+                        # On time: timer jitter after this point is the generator's, not the
+                        # server's, so latency is measured from the actual send.
+                        state["idle"] += 1
+                        await asyncio.sleep(intended - now)
+                        state["idle"] -= 1
+                        if self.stop.is_set():
+                            return
+                        measured_from = None
+                    else:
+                        # Overdue: every connection was busy when this start came due. The wait
+                        # is part of what a user would see, so latency counts from the intended start.
+                        lateness = now - intended
+                        if lateness > timeout:
+                            self.stats.dropped += 1
+                            continue
+                        if lateness > tolerance:
+                            self.stats.late += 1
+                        if state["idle"] == 0:
+                            if len(tasks) < cap:
+                                tasks.append(asyncio.create_task(worker()))
+                            else:
+                                self.stats.exhausted = True
+                        measured_from = intended
+                    await self._iteration(holder, measured_from)
+            finally:
+                self.active -= 1
+                self._close(holder)
+
+        initial = max(1, min(cap, self._vu_share(s.vus)))
+        tasks.extend(asyncio.create_task(worker()) for _ in range(initial))
+        await self._sleep(max(schedule.end - (time.perf_counter() - self.t0), 0.0))
+        self.stop.set()
+        await self._drain(tasks)
+
+    # ---------------------------------------------------------------- watchdog, ticker, run
+
+    async def _watchdog(self) -> None:
+        timeout = self.settings.timeout
+        period = min(0.1, timeout / 10.0)
+        while True:
+            await asyncio.sleep(period)
+            now = time.perf_counter()
+            for conn in list(self.conns):
+                since = conn.busy_since
+                if since is not None and now - since > timeout:
+                    conn.fail("timeout")
+
+    async def _lag_monitor(self) -> None:
+        period = 0.05
+        expected = time.perf_counter() + period
+        while True:
+            await asyncio.sleep(period)
+            now = time.perf_counter()
+            self.stats.lag.record(int(max(now - expected, 0.0) * 1e6))
+            expected = now + period
+
+    async def run(self, tick: Callable[[_Engine, float], None], tick_every: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        cpu0 = time.process_time()
+        self.t0 = time.perf_counter()
+        helpers = [asyncio.create_task(self._watchdog()), asyncio.create_task(self._lag_monitor()),
+                   asyncio.create_task(self._ticker(tick, tick_every))]
+        try:
+            await (self._open() if self.settings.model == "open" else self._closed())
+        finally:
+            self.stop.set()
+            self.stats.wall = time.perf_counter() - self.t0
+            self.stats.cpu = time.process_time() - cpu0
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            for conn in list(self.conns):
+                if conn.transport is not None:
+                    conn.transport.close()
+
+    async def _ticker(self, tick: Callable[[_Engine, float], None], every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            tick(self, time.perf_counter() - self.t0)
+
+    def current_target(self, elapsed: float) -> float | None:
+        s = self.settings
+        if s.model == "open":
+            schedule = getattr(self, "schedule", None)
+            return schedule.rate_at(elapsed) * self.workers if schedule else s.rate
+        if s.stages:
+            return _interpolate(s.stages, 0.0, elapsed)
+        return float(s.vus)
+
+
+def _scenarios(settings: HttpSettings) -> tuple[Scenario, ...]:
+    if settings.scenarios:
+        return settings.scenarios
+    return (Scenario("default", (Step("GET " + (urlsplit(settings.target).path or "/"), "GET", "/"),)),)
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+class _Controller:
+    """Aggregates ticks (from this process or from workers), feeds the breaker and the progress callback."""
+
+    def __init__(self, settings: HttpSettings, progress: ProgressCallback | None) -> None:
+        self.settings = settings
+        self.progress = progress
+        cfg = settings.config
+        self.breaker = CircuitBreaker(cfg.breaker_error_rate, cfg.breaker_window)
+        self.requests = 0
+        self.failed = 0
+        self.last_progress = 0.0
+        self.last_requests = 0
+
+    def tick(self, elapsed: float, requests: int, failed: int, active: int, target: float | None) -> bool:
+        """Record counts since the last tick; returns True when the breaker tripped."""
+        self.requests += requests
+        self.failed += failed
+        tripped = self.breaker.observe(elapsed, requests, failed)
+        if self.progress is not None and elapsed - self.last_progress >= 1.0:
+            window = elapsed - self.last_progress
+            rate = (self.requests - self.last_requests) / window if window > 0 else 0.0
+            self.progress(Progress(round(elapsed, 1), self.settings.total_duration, self.requests, self.failed,
+                                   round(rate, 1), active, target))
+            self.last_progress = elapsed
+            self.last_requests = self.requests
+        return tripped
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional: the standard loop is slower but correct
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop  # type: ignore[no-any-return]
+
+
+def _run_engine(engine: _Engine, tick: Callable[[_Engine, float], None], tick_every: float,
+                handle_sigint: bool) -> None:
+    """Run one engine on a fresh event loop; Ctrl-C (first press) stops it gracefully."""
+    loop = _loop_factory()()
+    try:
+        asyncio.set_event_loop(loop)
+        if handle_sigint and threading.current_thread() is threading.main_thread():
+            def on_sigint() -> None:
+                engine.interrupted = True
+                engine.stop.set()
+                loop.remove_signal_handler(signal.SIGINT)
+
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        loop.run_until_complete(engine.run(tick, tick_every))
+    finally:
+        with contextlib.suppress(Exception):
+            loop.remove_signal_handler(signal.SIGINT)
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _worker_main(settings: HttpSettings, index: int, workers: int, env: Mapping[str, str], connect_host: str,
+                 ticks: Any, stop_flag: Any, results: Any) -> None:
+    """Entry point of a worker process: run a share of the load, stream ticks, send the final state."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    engine = _Engine(settings, 1.0 / workers, index, workers, env, connect_host)
+    sent = [0, 0]
+
+    def tick(eng: _Engine, elapsed: float) -> None:
+        ticks.put((index, elapsed, eng.tick_requests - sent[0], eng.tick_failed - sent[1], eng.active,
+                   eng.current_target(elapsed)))
+        sent[0] = eng.tick_requests
+        sent[1] = eng.tick_failed
+        if stop_flag.is_set() and not eng.stop.is_set():
+            eng.tripped = True
+            eng.stop.set()
+
+    try:
+        _run_engine(engine, tick, 0.1, handle_sigint=False)
+        results.put((index, engine.stats.to_state(), engine.interrupted, None))
+    except Exception as exc:  # reported to the parent, which raises ProbeError
+        results.put((index, None, False, f"{exc.__class__.__name__}: {exc}"))
+
+
+def run_http_probe(settings: HttpSettings, progress: ProgressCallback | None = None,
+                   env: Mapping[str, str] | None = None) -> ProbeResult:
+    """Run an HTTP load probe and return its result (never prints).
+
+    Raises :class:`~auditkit.errors.UnsafeTargetError` for a non-loopback
+    target that is not allowed, :class:`~auditkit.errors.ProbeError` for caps,
+    bad thresholds or an unreachable target, and
+    :class:`~auditkit.errors.CredentialError` when a credential the profile
+    names is missing from the environment. Ctrl-C ends the run early; the
+    result then has ``interrupted=True`` and reports what was measured.
+    """
+    env = dict(os.environ if env is None else env)
+    thresholds = parse_thresholds(settings.thresholds)
+    target = _parse_target(settings.target)
+    _validate(settings)
+    check_target(target.host, (*settings.allow_hosts, *settings.config.allow_hosts))
+    connect_host = _resolve_host(target.host)
+    for scenario in _scenarios(settings):
+        for step in scenario.steps:
+            _Template(step, target, env)
+    server = _preflight(settings.target, settings.timeout)
+    workers = settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
+    started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    controller = _Controller(settings, progress)
+    stats = _Stats()
+    interrupted = False
+    if workers == 1:
+        engine = _Engine(settings, 1.0, 0, 1, env, connect_host)
+        sent = [0, 0]
+
+        def tick(eng: _Engine, elapsed: float) -> None:
+            tripped = controller.tick(elapsed, eng.tick_requests - sent[0], eng.tick_failed - sent[1], eng.active,
+                                      eng.current_target(elapsed))
+            sent[0] = eng.tick_requests
+            sent[1] = eng.tick_failed
+            if tripped:
+                eng.tripped = True
+                eng.stop.set()
+
+        _run_engine(engine, tick, 0.1, handle_sigint=True)
+        stats = engine.stats
+        interrupted = engine.interrupted
+    else:
+        interrupted = _run_workers(settings, workers, env, connect_host, controller, stats)
+    return _build_result(settings, thresholds, stats, controller, server, started_at, interrupted, workers)
+
+
+def _run_workers(settings: HttpSettings, workers: int, env: Mapping[str, str], connect_host: str,
+                 controller: _Controller, stats: _Stats) -> bool:
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    ticks = ctx.Queue()
+    results = ctx.Queue()
+    stop_flag = ctx.Event()
+    procs = [ctx.Process(target=_worker_main, args=(settings, i, workers, env, connect_host, ticks, stop_flag,
+                                                    results), daemon=True) for i in range(workers)]
+    interrupted = False
+    for proc in procs:
+        proc.start()
+    states: dict[int, tuple[dict[str, Any] | None, bool, str | None]] = {}
+    active: dict[int, tuple[int, float | None]] = {}
+    deadline = time.monotonic() + settings.total_duration + settings.timeout + 30.0
+    try:
+        while len(states) < workers and time.monotonic() < deadline:
+            try:
+                while True:
+                    index, elapsed, req, failed, act, target = ticks.get(timeout=0.05)
+                    active[index] = (act, target)
+                    acts = sum(a for a, _ in active.values())
+                    tgt = max((t or 0.0 for _, t in active.values()), default=0.0)
+                    if controller.tick(elapsed, req, failed, acts, tgt or None):
+                        stop_flag.set()
+            except Exception:  # queue.Empty: no tick pending
+                pass
+            with contextlib.suppress(Exception):
+                while True:
+                    index, state, was_interrupted, error = results.get_nowait()
+                    states[index] = (state, was_interrupted, error)
+    except KeyboardInterrupt:
+        interrupted = True
+        stop_flag.set()
+        while len(states) < workers:
+            index, state, was_interrupted, error = results.get(timeout=settings.timeout + 10.0)
+            states[index] = (state, was_interrupted, error)
+    finally:
+        for proc in procs:
+            proc.join(timeout=5.0)
+            if proc.is_alive():
+                proc.kill()
+    errors = [e for _, _, e in states.values() if e]
+    if errors or len(states) < workers:
+        raise ProbeError(f"a load worker process failed: {errors[0] if errors else 'no result'}")
+    for state, was_interrupted, _ in states.values():
+        assert state is not None
+        stats.merge_state(state)
+        interrupted = interrupted or was_interrupted
+    if controller.breaker.trip is not None:
+        interrupted = False  # the workers were stopped by the breaker, not by the user
+    return interrupted
+
+
+def _validate(settings: HttpSettings) -> None:
+    if settings.model not in ("open", "closed"):
+        raise ProbeError(f"model {settings.model!r}: expected 'open' or 'closed'")
+    if settings.model == "open" and not settings.stages and not settings.rate:
+        raise ProbeError("open model: give a rate (--rate) or rate stages")
+    if settings.model == "closed" and not settings.stages and settings.vus < 1:
+        raise ProbeError("closed model: --vus must be at least 1")
+    if settings.total_duration <= 0:
+        raise ProbeError("duration must be greater than 0")
+    if settings.timeout <= 0:
+        raise ProbeError("timeout must be greater than 0")
+    check_caps(settings.config, rate=settings.peak_rate, duration=settings.total_duration,
+               vus=settings.peak_vus if settings.model == "closed" else min(settings.peak_vus, settings.vus))
+    if settings.model == "open" and settings.max_vus is not None and settings.max_vus > settings.config.max_vus:
+        check_caps(settings.config, rate=None, duration=0.0, vus=settings.max_vus)
+
+
+def _resolve_host(host: str) -> str:
+    """Resolve once, so every connection goes to the address that passed the safety check."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ProbeError(f"cannot resolve target host {host!r}: {exc.strerror or exc}") from None
+    return str(infos[0][4][0])
+
+
+def _preflight(url: str, timeout: float) -> dict[str, Any]:
+    """One request with httpx before the load: the target must answer; its Server header is a server fact."""
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=min(timeout, 10.0), follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise ProbeError(f"target {url} does not answer ({exc.__class__.__name__}); nothing was sent") from None
+    facts: dict[str, Any] = {"preflight_status": response.status_code,
+                             "http_version": response.http_version}
+    if "server" in response.headers:
+        facts["server"] = response.headers["server"]
+    return facts
+
+
+def _build_result(settings: HttpSettings, thresholds: tuple[Threshold, ...], stats: _Stats, controller: _Controller,
+                  server: Mapping[str, Any], started_at: str, interrupted: bool, workers: int) -> ProbeResult:
+    wall = stats.wall or 1e-9
+    summary = stats.hist.summary_ms()
+    throughput = round(stats.requests / wall, 2)
+    error_rate = stats.failed / stats.requests if stats.requests else 0.0
+    checks_total = sum(ok + bad for ok, bad in stats.checks.values())
+    checks_ok = sum(ok for ok, _ in stats.checks.values())
+
+    def latency(th: Threshold) -> float:
+        if stats.hist.count == 0:
+            return math.nan
+        if th.aggregate == "p":
+            return stats.hist.percentile(th.percentile or 0.0) / 1000.0
+        key = {"avg": "mean", "med": "p50"}.get(th.aggregate, th.aggregate)
+        return summary[key]
+
+    observed = {
+        "latency": latency,
+        "errors": lambda th: error_rate if th.aggregate == "rate" else float(stats.failed),
+        "checks": lambda th: ((checks_ok / checks_total) if checks_total else math.nan)
+        if th.aggregate == "rate" else float(checks_ok),
+        "dropped": lambda th: float(stats.dropped) if th.aggregate == "count"
+        else (stats.dropped / stats.scheduled if stats.scheduled else 0.0),
+    }
+    threshold_results = evaluate_thresholds(thresholds, observed)
+    health = _generator_health(settings, stats, workers, throughput)
+    trip = controller.breaker.trip
+    steps = tuple(
+        StepMetrics(name, s.requests, round(s.requests / wall, 2), s.hist.summary_ms(), dict(s.errors))
+        for name, s in stats.steps.items()
+    )
+    checks = tuple(CheckResult(name, ok, bad) for name, (ok, bad) in stats.checks.items())
+    notices: list[str] = []
+    if stats.exhausted:
+        notices.append(f"all {settings.peak_vus} connections were busy at times: requests queued in the "
+                       "generator (their wait is in the latencies); raise --max-vus if the server can take more")
+    if stats.dropped:
+        notices.append(f"{stats.dropped} scheduled requests were dropped: they could not start within the "
+                       f"{settings.timeout:g}s timeout")
+    if interrupted:
+        notices.append("interrupted: the result covers the part of the run that completed")
+    return ProbeResult(
+        probe="http",
+        target=settings.target,
+        settings=settings.to_dict(),
+        server=dict(server),
+        started_at=started_at,
+        duration_s=round(wall, 3),
+        requests=stats.requests,
+        throughput=throughput,
+        latency_ms={k: summary[k] for k in _PERCENTILE_KEYS},
+        errors=dict(stats.errors),
+        thresholds=threshold_results,
+        steps=steps,
+        checks=checks,
+        dropped=stats.dropped,
+        late=stats.late,
+        generator=health,
+        breaker_tripped=trip is not None,
+        breaker_reason=trip.reason + f" (after {trip.at_s:g}s)" if trip else None,
+        interrupted=interrupted,
+        source=settings.source,
+        notices=tuple(notices),
+    )
+
+
+def _generator_health(settings: HttpSettings, stats: _Stats, workers: int, throughput: float) -> GeneratorHealth:
+    wall = stats.wall or 1e-9
+    cpu_busy = round(stats.cpu / wall / workers, 3)
+    lag_p99 = stats.lag.percentile(99) / 1000.0
+    lag_max = stats.lag.max / 1000.0
+    reasons: list[str] = []
+    generator_bound = False
+    if cpu_busy >= _CPU_LIMIT:
+        reasons.append(f"generator CPU {cpu_busy:.0%} of a core per process")
+        generator_bound = True
+    if lag_p99 > _LAG_LIMIT_MS:
+        reasons.append(f"event-loop lag p99 {lag_p99:.1f} ms (limit {_LAG_LIMIT_MS:g} ms)")
+        generator_bound = True
+    target_rate = settings.peak_rate
+    achieved = round(stats.scheduled / wall, 2) if settings.model == "open" else throughput
+    if settings.model == "open" and not settings.stages and settings.rate and stats.scheduled:
+        sent = stats.scheduled - stats.dropped
+        sent_rate = sent / wall
+        if sent_rate < _RATE_SHORTFALL * settings.rate:
+            reasons.append(f"target rate not reached: {sent_rate:.0f}/s of {settings.rate:g}/s")
+            if not stats.exhausted:
+                generator_bound = True
+    return GeneratorHealth(
+        saturated=generator_bound,
+        reasons=tuple(reasons),
+        target_rate=target_rate,
+        achieved_rate=achieved,
+        loop_lag_ms={"p99": round(lag_p99, 3), "max": round(lag_max, 3)},
+        cpu_busy=cpu_busy,
+        workers=workers,
+    )
