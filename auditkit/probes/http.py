@@ -33,59 +33,43 @@ import asyncio
 import contextlib
 import csv
 import json
-import math
 import multiprocessing
 import os
 import random
 import signal
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from auditkit.errors import CredentialError, ProbeError
-from auditkit.probes.histogram import LatencyHistogram
-from auditkit.probes.result import CheckResult, GeneratorHealth, ProbeResult, StepMetrics
-from auditkit.probes.safety import CircuitBreaker, check_caps, check_target
-from auditkit.probes.settings import EnvRef, HttpSettings, Scenario, Stage, Step
+from auditkit.probes.result import CheckResult, ProbeResult
+from auditkit.probes.runtime import (
+    Controller,
+    Progress,
+    ProgressCallback,
+    RateSchedule,
+    Stats,
+    generator_health,
+    interpolate,
+    lag_monitor,
+    observers,
+    run_engine,
+    step_metrics,
+)
+from auditkit.probes.safety import check_caps, check_target
+from auditkit.probes.settings import EnvRef, HttpSettings, Scenario, Step
 from auditkit.probes.thresholds import Threshold, evaluate_thresholds, parse_thresholds
 
 __all__ = ["Progress", "run_http_probe"]
 
-_PERCENTILE_KEYS = ("min", "p50", "p90", "p95", "p99", "max", "mean")
-_LAG_LIMIT_MS = 20.0
-"""Event-loop lag p99 above this means the generator's own queueing is inside the latencies."""
-_CPU_LIMIT = 0.9
-_RATE_SHORTFALL = 0.95
 _MAX_HEADER_BYTES = 64 * 1024
 
-
-@dataclass(frozen=True)
-class Progress:
-    """A snapshot passed to the progress callback about once a second."""
-
-    elapsed_s: float
-    duration_s: float
-    requests: int
-    errors: int
-    rate: float
-    """Requests per second over the last interval."""
-    active: int
-    """Virtual users (closed) or open connections (open)."""
-    target: float | None
-    """Current VU target (closed) or arrival rate (open)."""
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-# --------------------------------------------------------------------------- request compilation
 
 
 @dataclass(frozen=True)
@@ -399,155 +383,6 @@ def _header(head: bytes, name: bytes) -> bytes:
 # --------------------------------------------------------------------------- statistics
 
 
-class _StepStats:
-    __slots__ = ("errors", "hist", "requests")
-
-    def __init__(self) -> None:
-        self.hist = LatencyHistogram()
-        self.requests = 0
-        self.errors: dict[str, int] = {}
-
-
-class _Stats:
-    """Everything one process measured; picklable via :meth:`to_state`."""
-
-    def __init__(self) -> None:
-        self.hist = LatencyHistogram()
-        self.lag = LatencyHistogram()
-        self.steps: dict[str, _StepStats] = {}
-        self.errors: dict[str, int] = {}
-        self.checks: dict[str, list[int]] = {}
-        self.requests = 0
-        self.failed = 0
-        self.dropped = 0
-        self.late = 0
-        self.scheduled = 0
-        self.peak_active = 0
-        self.exhausted = False
-        self.cpu = 0.0
-        self.wall = 0.0
-
-    def step(self, name: str) -> _StepStats:
-        found = self.steps.get(name)
-        if found is None:
-            found = self.steps[name] = _StepStats()
-        return found
-
-    def error(self, step: _StepStats, kind: str) -> None:
-        self.errors[kind] = self.errors.get(kind, 0) + 1
-        step.errors[kind] = step.errors.get(kind, 0) + 1
-        self.failed += 1
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "hist": self.hist.to_state(),
-            "lag": self.lag.to_state(),
-            "steps": {k: {"hist": s.hist.to_state(), "requests": s.requests, "errors": s.errors}
-                      for k, s in self.steps.items()},
-            "errors": self.errors,
-            "checks": self.checks,
-            "counts": [self.requests, self.failed, self.dropped, self.late, self.scheduled, self.peak_active],
-            "exhausted": self.exhausted,
-            "cpu": self.cpu,
-            "wall": self.wall,
-        }
-
-    def merge_state(self, state: Mapping[str, Any]) -> None:
-        self.hist.merge(LatencyHistogram.from_state(state["hist"]))
-        self.lag.merge(LatencyHistogram.from_state(state["lag"]))
-        for name, s in state["steps"].items():
-            mine = self.step(name)
-            mine.hist.merge(LatencyHistogram.from_state(s["hist"]))
-            mine.requests += s["requests"]
-            for k, n in s["errors"].items():
-                mine.errors[k] = mine.errors.get(k, 0) + n
-        for k, n in state["errors"].items():
-            self.errors[k] = self.errors.get(k, 0) + n
-        for k, (ok, bad) in state["checks"].items():
-            mine_check = self.checks.setdefault(k, [0, 0])
-            mine_check[0] += ok
-            mine_check[1] += bad
-        requests, failed, dropped, late, scheduled, peak = state["counts"]
-        self.requests += requests
-        self.failed += failed
-        self.dropped += dropped
-        self.late += late
-        self.scheduled += scheduled
-        self.peak_active += peak
-        self.exhausted = self.exhausted or state["exhausted"]
-        self.cpu += state["cpu"]
-        self.wall = max(self.wall, state["wall"])
-
-
-# --------------------------------------------------------------------------- schedules
-
-
-def _interpolate(stages: tuple[Stage, ...], start: float, t: float) -> float:
-    """The stage target at time ``t`` (linear ramps from ``start``)."""
-    level = start
-    for stage in stages:
-        if t <= stage.duration:
-            if stage.duration <= 0:
-                return stage.target
-            return level + (stage.target - level) * (t / stage.duration)
-        t -= stage.duration
-        level = stage.target
-    return level
-
-
-class _RateSchedule:
-    """Intended start time of the i-th arrival for a constant or linearly ramping rate."""
-
-    def __init__(self, rate: float | None, stages: tuple[Stage, ...], duration: float, share: float,
-                 offset: float) -> None:
-        segments: list[tuple[float, float, float, float]] = []
-        if stages:
-            level = rate or 0.0
-            for stage in stages:
-                segments.append((stage.duration, level * share, stage.target * share, 0.0))
-                level = stage.target
-        else:
-            segments.append((duration, (rate or 0.0) * share, (rate or 0.0) * share, 0.0))
-        self._segments: list[tuple[float, float, float, float, float]] = []
-        t0 = 0.0
-        n0 = 0.0
-        for dur, r0, r1, _ in segments:
-            count = (r0 + r1) / 2.0 * dur
-            self._segments.append((t0, n0, dur, r0, r1))
-            t0 += dur
-            n0 += count
-        self.end = t0
-        self.total = n0
-        self._offset = offset
-        self._cursor = 0
-
-    def time_of(self, index: int) -> float | None:
-        """Seconds from the start when arrival ``index`` is due, or None past the end."""
-        n = index + self._offset
-        while self._cursor < len(self._segments):
-            t0, n0, dur, r0, r1 = self._segments[self._cursor]
-            k = n - n0
-            in_segment = (r0 + r1) / 2.0 * dur
-            if k < in_segment:
-                if r0 == r1:
-                    return t0 + k / r0
-                a = (r1 - r0) / (2.0 * dur)
-                disc = r0 * r0 + 4.0 * a * k
-                return t0 + (-r0 + math.sqrt(max(disc, 0.0))) / (2.0 * a)
-            self._cursor += 1
-        return None
-
-    def rate_at(self, t: float) -> float:
-        """Scheduled arrival rate at time ``t``."""
-        for t0, _, dur, r0, r1 in self._segments:
-            if t0 <= t < t0 + dur:
-                return r0 + (r1 - r0) * ((t - t0) / dur if dur else 1.0)
-        return 0.0
-
-
-# --------------------------------------------------------------------------- the engine (one process)
-
-
 class _Engine:
     """Runs the load of one process: VUs or an arrival schedule, with watchdog, ticker and breaker."""
 
@@ -567,7 +402,7 @@ class _Engine:
         for w in weights:
             acc += w / total
             self.cum_weights.append(acc)
-        self.stats = _Stats()
+        self.stats = Stats()
         self.stop = asyncio.Event()
         self.conns: set[_Conn] = set()
         self.active = 0
@@ -613,7 +448,7 @@ class _Engine:
                 holder[0] = None
                 try:
                     conn = await asyncio.wait_for(self._connect(), self.settings.timeout)
-                except (OSError, asyncio.TimeoutError, ssl.SSLError):
+                except (TimeoutError, OSError, ssl.SSLError):
                     stats.requests += 1
                     step.requests += 1
                     self.tick_requests += 1
@@ -714,7 +549,7 @@ class _Engine:
         def wanted() -> int:
             if not s.stages:
                 return self._vu_share(s.vus)
-            return self._vu_share(_interpolate(s.stages, start, time.perf_counter() - self.t0))
+            return self._vu_share(interpolate(s.stages, start, time.perf_counter() - self.t0))
 
         tasks: dict[int, asyncio.Task[None]] = {}
         while not self.stop.is_set():
@@ -752,7 +587,7 @@ class _Engine:
     async def _open(self) -> None:
         s = self.settings
         cap = max(1, self._vu_share(s.peak_vus))
-        schedule = _RateSchedule(s.rate, s.stages, s.duration, 1.0 / self.workers, self.index / self.workers)
+        schedule = RateSchedule(s.rate, s.stages, s.duration, 1.0 / self.workers, self.index / self.workers)
         self.schedule = schedule
         tolerance = s.late_tolerance
         timeout = s.timeout
@@ -821,20 +656,11 @@ class _Engine:
                 if since is not None and now - since > timeout:
                     conn.fail("timeout")
 
-    async def _lag_monitor(self) -> None:
-        period = 0.05
-        expected = time.perf_counter() + period
-        while True:
-            await asyncio.sleep(period)
-            now = time.perf_counter()
-            self.stats.lag.record(int(max(now - expected, 0.0) * 1e6))
-            expected = now + period
-
     async def run(self, tick: Callable[[_Engine, float], None], tick_every: float) -> None:
         self.loop = asyncio.get_running_loop()
         cpu0 = time.process_time()
         self.t0 = time.perf_counter()
-        helpers = [asyncio.create_task(self._watchdog()), asyncio.create_task(self._lag_monitor()),
+        helpers = [asyncio.create_task(self._watchdog()), asyncio.create_task(lag_monitor(self.stats)),
                    asyncio.create_task(self._ticker(tick, tick_every))]
         try:
             await (self._open() if self.settings.model == "open" else self._closed())
@@ -860,7 +686,7 @@ class _Engine:
             schedule = getattr(self, "schedule", None)
             return schedule.rate_at(elapsed) * self.workers if schedule else s.rate
         if s.stages:
-            return _interpolate(s.stages, 0.0, elapsed)
+            return interpolate(s.stages, 0.0, elapsed)
         return float(s.vus)
 
 
@@ -871,64 +697,6 @@ def _scenarios(settings: HttpSettings) -> tuple[Scenario, ...]:
 
 
 # --------------------------------------------------------------------------- orchestration
-
-
-class _Controller:
-    """Aggregates ticks (from this process or from workers), feeds the breaker and the progress callback."""
-
-    def __init__(self, settings: HttpSettings, progress: ProgressCallback | None) -> None:
-        self.settings = settings
-        self.progress = progress
-        cfg = settings.config
-        self.breaker = CircuitBreaker(cfg.breaker_error_rate, cfg.breaker_window)
-        self.requests = 0
-        self.failed = 0
-        self.last_progress = 0.0
-        self.last_requests = 0
-
-    def tick(self, elapsed: float, requests: int, failed: int, active: int, target: float | None) -> bool:
-        """Record counts since the last tick; returns True when the breaker tripped."""
-        self.requests += requests
-        self.failed += failed
-        tripped = self.breaker.observe(elapsed, requests, failed)
-        if self.progress is not None and elapsed - self.last_progress >= 1.0:
-            window = elapsed - self.last_progress
-            rate = (self.requests - self.last_requests) / window if window > 0 else 0.0
-            self.progress(Progress(round(elapsed, 1), self.settings.total_duration, self.requests, self.failed,
-                                   round(rate, 1), active, target))
-            self.last_progress = elapsed
-            self.last_requests = self.requests
-        return tripped
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    try:
-        import uvloop
-    except ImportError:  # uvloop is optional: the standard loop is slower but correct
-        return asyncio.new_event_loop
-    return uvloop.new_event_loop  # type: ignore[no-any-return]
-
-
-def _run_engine(engine: _Engine, tick: Callable[[_Engine, float], None], tick_every: float,
-                handle_sigint: bool) -> None:
-    """Run one engine on a fresh event loop; Ctrl-C (first press) stops it gracefully."""
-    loop = _loop_factory()()
-    try:
-        asyncio.set_event_loop(loop)
-        if handle_sigint and threading.current_thread() is threading.main_thread():
-            def on_sigint() -> None:
-                engine.interrupted = True
-                engine.stop.set()
-                loop.remove_signal_handler(signal.SIGINT)
-
-            loop.add_signal_handler(signal.SIGINT, on_sigint)
-        loop.run_until_complete(engine.run(tick, tick_every))
-    finally:
-        with contextlib.suppress(Exception):
-            loop.remove_signal_handler(signal.SIGINT)
-        asyncio.set_event_loop(None)
-        loop.close()
-
 
 def _worker_main(settings: HttpSettings, index: int, workers: int, env: Mapping[str, str], connect_host: str,
                  ticks: Any, stop_flag: Any, results: Any) -> None:
@@ -947,7 +715,7 @@ def _worker_main(settings: HttpSettings, index: int, workers: int, env: Mapping[
             eng.stop.set()
 
     try:
-        _run_engine(engine, tick, 0.1, handle_sigint=False)
+        run_engine(engine, tick, 0.1, handle_sigint=False)
         results.put((index, engine.stats.to_state(), engine.interrupted, None))
     except Exception as exc:  # reported to the parent, which raises ProbeError
         results.put((index, None, False, f"{exc.__class__.__name__}: {exc}"))
@@ -975,9 +743,9 @@ def run_http_probe(settings: HttpSettings, progress: ProgressCallback | None = N
             _Template(step, target, env)
     server = _preflight(settings.target, settings.timeout)
     workers = settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
-    started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    controller = _Controller(settings, progress)
-    stats = _Stats()
+    started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    controller = Controller(settings.total_duration, settings.config, progress)
+    stats = Stats()
     interrupted = False
     if workers == 1:
         engine = _Engine(settings, 1.0, 0, 1, env, connect_host)
@@ -992,7 +760,7 @@ def run_http_probe(settings: HttpSettings, progress: ProgressCallback | None = N
                 eng.tripped = True
                 eng.stop.set()
 
-        _run_engine(engine, tick, 0.1, handle_sigint=True)
+        run_engine(engine, tick, 0.1, handle_sigint=True)
         stats = engine.stats
         interrupted = engine.interrupted
     else:
@@ -1001,7 +769,7 @@ def run_http_probe(settings: HttpSettings, progress: ProgressCallback | None = N
 
 
 def _run_workers(settings: HttpSettings, workers: int, env: Mapping[str, str], connect_host: str,
-                 controller: _Controller, stats: _Stats) -> bool:
+                 controller: Controller, stats: Stats) -> bool:
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     ticks = ctx.Queue()
     results = ctx.Queue()
@@ -1094,39 +862,14 @@ def _preflight(url: str, timeout: float) -> dict[str, Any]:
     return facts
 
 
-def _build_result(settings: HttpSettings, thresholds: tuple[Threshold, ...], stats: _Stats, controller: _Controller,
+def _build_result(settings: HttpSettings, thresholds: tuple[Threshold, ...], stats: Stats, controller: Controller,
                   server: Mapping[str, Any], started_at: str, interrupted: bool, workers: int) -> ProbeResult:
     wall = stats.wall or 1e-9
-    summary = stats.hist.summary_ms()
     throughput = round(stats.requests / wall, 2)
-    error_rate = stats.failed / stats.requests if stats.requests else 0.0
-    checks_total = sum(ok + bad for ok, bad in stats.checks.values())
-    checks_ok = sum(ok for ok, _ in stats.checks.values())
-
-    def latency(th: Threshold) -> float:
-        if stats.hist.count == 0:
-            return math.nan
-        if th.aggregate == "p":
-            return stats.hist.percentile(th.percentile or 0.0) / 1000.0
-        key = {"avg": "mean", "med": "p50"}.get(th.aggregate, th.aggregate)
-        return summary[key]
-
-    observed = {
-        "latency": latency,
-        "errors": lambda th: error_rate if th.aggregate == "rate" else float(stats.failed),
-        "checks": lambda th: ((checks_ok / checks_total) if checks_total else math.nan)
-        if th.aggregate == "rate" else float(checks_ok),
-        "dropped": lambda th: float(stats.dropped) if th.aggregate == "count"
-        else (stats.dropped / stats.scheduled if stats.scheduled else 0.0),
-    }
-    threshold_results = evaluate_thresholds(thresholds, observed)
-    health = _generator_health(settings, stats, workers, throughput)
+    health = generator_health(
+        stats, workers=workers, target_rate=settings.peak_rate, throughput=throughput,
+        constant_rate=settings.rate if settings.model == "open" and not settings.stages else None)
     trip = controller.breaker.trip
-    steps = tuple(
-        StepMetrics(name, s.requests, round(s.requests / wall, 2), s.hist.summary_ms(), dict(s.errors))
-        for name, s in stats.steps.items()
-    )
-    checks = tuple(CheckResult(name, ok, bad) for name, (ok, bad) in stats.checks.items())
     notices: list[str] = []
     if stats.exhausted:
         notices.append(f"all {settings.peak_vus} connections were busy at times: requests queued in the "
@@ -1145,50 +888,17 @@ def _build_result(settings: HttpSettings, thresholds: tuple[Threshold, ...], sta
         duration_s=round(wall, 3),
         requests=stats.requests,
         throughput=throughput,
-        latency_ms={k: summary[k] for k in _PERCENTILE_KEYS},
+        latency_ms=stats.hist.summary_ms(),
         errors=dict(stats.errors),
-        thresholds=threshold_results,
-        steps=steps,
-        checks=checks,
+        thresholds=evaluate_thresholds(thresholds, observers(stats, wall)),
+        steps=step_metrics(stats, wall),
+        checks=tuple(CheckResult(name, ok, bad) for name, (ok, bad) in stats.checks.items()),
         dropped=stats.dropped,
         late=stats.late,
         generator=health,
         breaker_tripped=trip is not None,
-        breaker_reason=trip.reason + f" (after {trip.at_s:g}s)" if trip else None,
+        breaker_reason=f"{trip.reason} (after {trip.at_s:g}s)" if trip else None,
         interrupted=interrupted,
         source=settings.source,
         notices=tuple(notices),
-    )
-
-
-def _generator_health(settings: HttpSettings, stats: _Stats, workers: int, throughput: float) -> GeneratorHealth:
-    wall = stats.wall or 1e-9
-    cpu_busy = round(stats.cpu / wall / workers, 3)
-    lag_p99 = stats.lag.percentile(99) / 1000.0
-    lag_max = stats.lag.max / 1000.0
-    reasons: list[str] = []
-    generator_bound = False
-    if cpu_busy >= _CPU_LIMIT:
-        reasons.append(f"generator CPU {cpu_busy:.0%} of a core per process")
-        generator_bound = True
-    if lag_p99 > _LAG_LIMIT_MS:
-        reasons.append(f"event-loop lag p99 {lag_p99:.1f} ms (limit {_LAG_LIMIT_MS:g} ms)")
-        generator_bound = True
-    target_rate = settings.peak_rate
-    achieved = round(stats.scheduled / wall, 2) if settings.model == "open" else throughput
-    if settings.model == "open" and not settings.stages and settings.rate and stats.scheduled:
-        sent = stats.scheduled - stats.dropped
-        sent_rate = sent / wall
-        if sent_rate < _RATE_SHORTFALL * settings.rate:
-            reasons.append(f"target rate not reached: {sent_rate:.0f}/s of {settings.rate:g}/s")
-            if not stats.exhausted:
-                generator_bound = True
-    return GeneratorHealth(
-        saturated=generator_bound,
-        reasons=tuple(reasons),
-        target_rate=target_rate,
-        achieved_rate=achieved,
-        loop_lag_ms={"p99": round(lag_p99, 3), "max": round(lag_max, 3)},
-        cpu_busy=cpu_busy,
-        workers=workers,
     )
