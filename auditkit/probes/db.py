@@ -317,7 +317,7 @@ class _DbEngine:
                 self.stop.set()
                 if self.t0:
                     self.stats.wall = time.perf_counter() - self.t0
-                    self.stats.cpu = time.process_time() - self.cpu0
+                    self.stats.cpu = time.thread_time() - self.cpu0
                 for task in self.helpers:
                     task.cancel()
                 await asyncio.gather(*self.helpers, return_exceptions=True)
@@ -327,7 +327,7 @@ class _DbEngine:
     def _begin(self) -> None:
         """Start the clock, the ticker and the lag monitor (after every client has connected)."""
         self.t0 = time.perf_counter()
-        self.cpu0 = time.process_time()
+        self.cpu0 = time.thread_time()
         tick, every = self._tick
         self.helpers = [asyncio.create_task(lag_monitor(self.stats)), asyncio.create_task(self._ticker(tick, every))]
         self.started.set()

@@ -80,6 +80,8 @@ class _Target:
     connect_host: str
     base_path: str
     host_header: str
+    full_path: str
+    """Path and query of the target URL itself (what the default scenario requests)."""
 
 
 def _parse_target(url: str) -> _Target:
@@ -100,7 +102,8 @@ def _parse_target(url: str) -> _Target:
     default_port = (parts.scheme == "https" and port == 443) or (parts.scheme == "http" and port == 80)
     host = parts.hostname
     host_header = (f"[{host}]" if ":" in host else host) + ("" if default_port else f":{port}")
-    return _Target(parts.scheme, host, port, host, parts.path.rstrip("/"), host_header)
+    full_path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _Target(parts.scheme, host, port, host, parts.path.rstrip("/"), host_header, full_path)
 
 
 class _Template:
@@ -127,7 +130,10 @@ class _Template:
                 headers.append(("Content-Type", "application/json"))
         elif step.body is not None:
             body = step.body
-        path = target.base_path + (step.path if step.path.startswith("/") else "/" + step.path)
+        if not step.path:
+            path = target.full_path
+        else:
+            path = target.base_path + (step.path if step.path.startswith("/") else "/" + step.path)
         head = f"{self.method} {path} HTTP/1.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers)
         self._parts = (head, body)
         self.fixed: bytes | None = None if ("{{" in head or "{{" in body) else self._encode(head, body)
@@ -658,7 +664,7 @@ class _Engine:
 
     async def run(self, tick: Callable[[_Engine, float], None], tick_every: float) -> None:
         self.loop = asyncio.get_running_loop()
-        cpu0 = time.process_time()
+        cpu0 = time.thread_time()
         self.t0 = time.perf_counter()
         helpers = [asyncio.create_task(self._watchdog()), asyncio.create_task(lag_monitor(self.stats)),
                    asyncio.create_task(self._ticker(tick, tick_every))]
@@ -667,7 +673,7 @@ class _Engine:
         finally:
             self.stop.set()
             self.stats.wall = time.perf_counter() - self.t0
-            self.stats.cpu = time.process_time() - cpu0
+            self.stats.cpu = time.thread_time() - cpu0
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
@@ -693,7 +699,7 @@ class _Engine:
 def _scenarios(settings: HttpSettings) -> tuple[Scenario, ...]:
     if settings.scenarios:
         return settings.scenarios
-    return (Scenario("default", (Step("GET " + (urlsplit(settings.target).path or "/"), "GET", "/"),)),)
+    return (Scenario("default", (Step("GET " + (urlsplit(settings.target).path or "/"), "GET", ""),)),)
 
 
 # --------------------------------------------------------------------------- orchestration
