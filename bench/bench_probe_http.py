@@ -133,7 +133,8 @@ def main() -> None:
             print(f"fixed rate {path}: wrk paced {w['rps']:,.0f}/s p50 {w['p50']:.3f} ms p99 {w['p99']:.3f} ms | "
                   f"auditkit {p['throughput']:,.0f}/s p50 {lat['p50']:.3f} ms p99 {lat['p99']:.3f} ms | "
                   f"ratio p50 {lat['p50'] / w['p50']:.2f} p99 {lat['p99'] / w['p99']:.2f} "
-                  f"(late {p['late']}, dropped {p['dropped']})")
+                  f"(late {p['late']}, dropped {p['dropped']}; generator loop lag max "
+                  f"{p['generator']['loop_lag_ms']['max']:.1f} ms, saturated {p['generator']['saturated']})")
             rows.append((f"fixed {args.rate:g}/s {path} p50 ms", w["p50"], lat["p50"]))
             rows.append((f"fixed {args.rate:g}/s {path} p99 ms", w["p99"], lat["p99"]))
     finally:

@@ -505,7 +505,7 @@ class _Engine:
         else:
             r = random.random()
             flow = flows[-1]
-            for f, edge in zip(flows, self.cum_weights):
+            for f, edge in zip(flows, self.cum_weights, strict=True):
                 if r < edge:
                     flow = f
                     break

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from auditkit.config import ProbesConfig
 from auditkit.errors import ProbeError
@@ -93,7 +93,7 @@ class EnvRef:
         return f"{self.prefix}<from env {self.name}>"
 
 
-Value = Union[str, EnvRef]
+Value = str | EnvRef
 """A header value: literal text (may hold ``{{column}}`` data placeholders) or an environment reference."""
 
 
