@@ -36,6 +36,20 @@ def _probes_config(config_path: Path | None) -> ProbesConfig:
     return load_config(Path.cwd(), config_path).probes
 
 
+def _from_profile(profile: str | None, config: ProbesConfig, section: str) -> Any:
+    """The profile's settings for ``section`` (``http`` or ``db``), or None without a profile."""
+    if not profile:
+        return None
+    from auditkit.probes.profiles import load_profile
+
+    loaded = load_profile(profile, config)
+    settings = getattr(loaded, section)
+    if settings is None:
+        what = "an HTTP section ([load] / [[scenarios]])" if section == "http" else "a [db] section"
+        raise ProbeError(f"{loaded.path}: the profile has no {what}")
+    return settings
+
+
 def _duration(value: str | None, what: str) -> float | None:
     from auditkit.probes.settings import parse_duration
 
@@ -96,16 +110,10 @@ def http_cmd(target: str | None, profile: str | None, vus: int | None, rate: flo
              quiet: bool) -> None:
     """Send HTTP load to a target and report throughput, latency percentiles and errors."""
     from auditkit.probes.http import run_http_probe
-    from auditkit.probes.profiles import load_profile
     from auditkit.probes.settings import HttpSettings, parse_stages
 
     config = _probes_config(config_path)
-    settings = HttpSettings(target="", config=config)
-    if profile:
-        loaded = load_profile(profile, config)
-        if loaded.http is None:
-            raise ProbeError(f"{loaded.path}: the profile has no HTTP section ([load] / [[scenarios]])")
-        settings = loaded.http
+    settings = _from_profile(profile, config, "http") or HttpSettings(target="", config=config)
     changes: dict[str, Any] = {"config": config}
     if target:
         changes["target"] = target
@@ -166,7 +174,6 @@ def db_cmd(profile: str | None, workload: str | None, clients: int | None, durat
            fmt: str, config_path: Path | None, quiet: bool) -> None:
     """Load a PostgreSQL database from DATABASE_URL or PG* variables; report tps, latency, SQLSTATE errors."""
     from auditkit.probes.db import run_db_probe
-    from auditkit.probes.profiles import load_profile
     from auditkit.probes.settings import DbSettings
 
     if password is not None:
@@ -174,12 +181,7 @@ def db_cmd(profile: str | None, workload: str | None, clients: int | None, durat
             "--password is refused: a password on the command line is visible to every user of this host "
             "(process list, shell history); export PGPASSWORD or DATABASE_URL instead")
     config = _probes_config(config_path)
-    settings = DbSettings(config=config)
-    if profile:
-        loaded = load_profile(profile, config)
-        if loaded.db is None:
-            raise ProbeError(f"{loaded.path}: the profile has no [db] section")
-        settings = loaded.db
+    settings = _from_profile(profile, config, "db") or DbSettings(config=config)
     changes: dict[str, Any] = {"config": config}
     for key, value in (("workload", workload), ("clients", clients), ("rate", rate), ("query", query),
                        ("dsn", dsn), ("pool_cap", pool_cap)):

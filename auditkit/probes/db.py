@@ -38,15 +38,14 @@ from auditkit.probes.runtime import (
     ProgressCallback,
     RateSchedule,
     Stats,
+    build_result,
     generator_health,
     lag_monitor,
-    observers,
     run_engine,
-    step_metrics,
 )
 from auditkit.probes.safety import check_caps, check_target
 from auditkit.probes.settings import WORKLOADS, DbSettings
-from auditkit.probes.thresholds import evaluate_thresholds, parse_thresholds
+from auditkit.probes.thresholds import parse_thresholds
 
 __all__ = ["SQLSTATE_CLASSES", "run_db_probe"]
 
@@ -639,27 +638,7 @@ def run_db_probe(settings: DbSettings, progress: ProgressCallback | None = None,
         notices.append("interrupted: the result covers the part of the run that completed")
     if settings.workload == "contention":
         notices.append("contention used a probe-owned scratch table, dropped at the end; user tables untouched")
-    trip = controller.breaker.trip
-    return ProbeResult(
-        probe="db",
-        target=target.display,
-        settings=settings.to_dict(),
-        server=engine.server,
-        started_at=started_at,
-        duration_s=round(wall, 3),
-        requests=stats.requests,
-        throughput=throughput,
-        latency_ms=stats.hist.summary_ms(),
-        errors=dict(stats.errors),
-        thresholds=evaluate_thresholds(thresholds, observers(stats, wall)),
-        steps=step_metrics(stats, wall),
-        dropped=stats.dropped,
-        late=stats.late,
-        generator=health,
-        breaker_tripped=trip is not None,
-        breaker_reason=f"{trip.reason} (after {trip.at_s:g}s)" if trip else None,
-        interrupted=engine.interrupted,
-        source=settings.source,
-        extra=extra,
-        notices=tuple(notices),
-    )
+    return build_result(
+        "db", target=target.display, settings=settings.to_dict(), server=engine.server, started_at=started_at,
+        stats=stats, thresholds=thresholds, controller=controller, health=health, interrupted=engine.interrupted,
+        source=settings.source, notices=notices, extra=extra)

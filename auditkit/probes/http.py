@@ -55,16 +55,15 @@ from auditkit.probes.runtime import (
     ProgressCallback,
     RateSchedule,
     Stats,
+    build_result,
     generator_health,
     interpolate,
     lag_monitor,
-    observers,
     run_engine,
-    step_metrics,
 )
 from auditkit.probes.safety import check_caps, check_target
 from auditkit.probes.settings import EnvRef, HttpSettings, Scenario, Step
-from auditkit.probes.thresholds import Threshold, evaluate_thresholds, parse_thresholds
+from auditkit.probes.thresholds import Threshold, parse_thresholds
 
 __all__ = ["Progress", "run_http_probe"]
 
@@ -875,7 +874,6 @@ def _build_result(settings: HttpSettings, thresholds: tuple[Threshold, ...], sta
     health = generator_health(
         stats, workers=workers, target_rate=settings.peak_rate, throughput=throughput,
         constant_rate=settings.rate if settings.model == "open" and not settings.stages else None)
-    trip = controller.breaker.trip
     notices: list[str] = []
     if stats.exhausted:
         notices.append(f"all {settings.peak_vus} connections were busy at times: requests queued in the "
@@ -885,26 +883,8 @@ def _build_result(settings: HttpSettings, thresholds: tuple[Threshold, ...], sta
                        f"{settings.timeout:g}s timeout")
     if interrupted:
         notices.append("interrupted: the result covers the part of the run that completed")
-    return ProbeResult(
-        probe="http",
-        target=settings.target,
-        settings=settings.to_dict(),
-        server=dict(server),
-        started_at=started_at,
-        duration_s=round(wall, 3),
-        requests=stats.requests,
-        throughput=throughput,
-        latency_ms=stats.hist.summary_ms(),
-        errors=dict(stats.errors),
-        thresholds=evaluate_thresholds(thresholds, observers(stats, wall)),
-        steps=step_metrics(stats, wall),
-        checks=tuple(CheckResult(name, ok, bad) for name, (ok, bad) in stats.checks.items()),
-        dropped=stats.dropped,
-        late=stats.late,
-        generator=health,
-        breaker_tripped=trip is not None,
-        breaker_reason=f"{trip.reason} (after {trip.at_s:g}s)" if trip else None,
-        interrupted=interrupted,
-        source=settings.source,
-        notices=tuple(notices),
-    )
+    return build_result(
+        "http", target=settings.target, settings=settings.to_dict(), server=server, started_at=started_at,
+        stats=stats, thresholds=thresholds, controller=controller, health=health, interrupted=interrupted,
+        source=settings.source, notices=notices,
+        checks=tuple(CheckResult(name, ok, bad) for name, (ok, bad) in stats.checks.items()))

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 
 from auditkit.config import ProbesConfig
 from auditkit.probes.histogram import LatencyHistogram
-from auditkit.probes.result import GeneratorHealth, StepMetrics
+from auditkit.probes.result import CheckResult, GeneratorHealth, ProbeResult, StepMetrics
 from auditkit.probes.safety import CircuitBreaker
 from auditkit.probes.settings import Stage
-from auditkit.probes.thresholds import Threshold
+from auditkit.probes.thresholds import Threshold, evaluate_thresholds
 
 __all__ = [
     "Controller",
@@ -33,6 +33,7 @@ __all__ = [
     "RateSchedule",
     "Stats",
     "StepStats",
+    "build_result",
     "interpolate",
     "loop_factory",
     "generator_health",
@@ -389,4 +390,37 @@ def step_metrics(stats: Stats, wall: float) -> tuple[StepMetrics, ...]:
     return tuple(
         StepMetrics(name, s.requests, round(s.requests / wall, 2), s.hist.summary_ms(), dict(s.errors))
         for name, s in stats.steps.items()
+    )
+
+
+def build_result(probe: str, *, target: str, settings: Mapping[str, Any], server: Mapping[str, Any],
+                 started_at: str, stats: Stats, thresholds: tuple[Threshold, ...], controller: Controller,
+                 health: GeneratorHealth, interrupted: bool, source: str | None, notices: list[str],
+                 checks: tuple[CheckResult, ...] = (), extra: Mapping[str, Any] | None = None) -> ProbeResult:
+    """Assemble a :class:`ProbeResult` from what a run measured (shared by both probes)."""
+    wall = stats.wall or 1e-9
+    trip = controller.breaker.trip
+    return ProbeResult(
+        probe=probe,
+        target=target,
+        settings=dict(settings),
+        server=dict(server),
+        started_at=started_at,
+        duration_s=round(wall, 3),
+        requests=stats.requests,
+        throughput=round(stats.requests / wall, 2),
+        latency_ms=stats.hist.summary_ms(),
+        errors=dict(stats.errors),
+        thresholds=evaluate_thresholds(thresholds, observers(stats, wall)),
+        steps=step_metrics(stats, wall),
+        checks=checks,
+        dropped=stats.dropped,
+        late=stats.late,
+        generator=health,
+        breaker_tripped=trip is not None,
+        breaker_reason=f"{trip.reason} (after {trip.at_s:g}s)" if trip else None,
+        interrupted=interrupted,
+        source=source,
+        extra=dict(extra or {}),
+        notices=tuple(notices),
     )
