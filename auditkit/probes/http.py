@@ -476,7 +476,7 @@ class _Engine:
             stats.hist.record(micros)
             step.hist.record(micros)
             holder[0] = None
-            self.conns.discard(conn)  # type: ignore[arg-type]
+            self.conns.discard(conn)
             return
         done = time.perf_counter()
         micros = int((done - t_begin) * 1e6)
@@ -775,7 +775,8 @@ def run_http_probe(settings: HttpSettings, progress: ProgressCallback | None = N
 
 def _run_workers(settings: HttpSettings, workers: int, env: Mapping[str, str], connect_host: str,
                  controller: Controller, stats: Stats) -> bool:
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx: Any = multiprocessing.get_context(method)
     ticks = ctx.Queue()
     results = ctx.Queue()
     stop_flag = ctx.Event()

@@ -63,12 +63,6 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-# --------------------------------------------------------------------------- request compilation
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
 class StepStats:
     """Requests, errors by type and a latency histogram of one step."""
 
@@ -255,7 +249,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
         import uvloop
     except ImportError:  # uvloop is optional: the standard loop is slower but correct
         return asyncio.new_event_loop
-    return uvloop.new_event_loop  # type: ignore[no-any-return]
+    return uvloop.new_event_loop
 
 
 class Engine(Protocol):

@@ -113,6 +113,7 @@ class Step:
     name: str
     method: str = "GET"
     path: str = "/"
+    """Appended to the target URL's path; empty means the target URL itself (path and query)."""
     headers: tuple[tuple[str, Value], ...] = ()
     json: Any = None
     """A JSON body; string leaves may hold ``{{column}}`` placeholders, leaves may be EnvRef."""
