@@ -1,0 +1,116 @@
+"""Where the PostgreSQL probe connects: from the environment only, shown with the password masked.
+
+The connection comes from ``DATABASE_URL`` or libpq's ``PGHOST``/``PGPORT``/
+``PGUSER``/``PGPASSWORD``/``PGDATABASE``. A DSN given on the command line or in
+a profile may name host and database but never carry a password: command lines
+are visible to every user of the host (``ps``), and profiles end up in git.
+This module imports no database driver.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from auditkit.errors import CredentialError, ProbeError
+
+__all__ = ["ConnTarget", "dsn_has_password", "mask_dsn", "resolve_connection"]
+
+_KV = re.compile(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def _is_url(dsn: str) -> bool:
+    return dsn.startswith(("postgresql://", "postgres://"))
+
+
+def _kv_pairs(dsn: str) -> dict[str, str]:
+    return {k.lower(): v.strip("'") for k, v in _KV.findall(dsn)}
+
+
+def dsn_has_password(dsn: str) -> bool:
+    """True when a URL or key=value DSN carries a password."""
+    if _is_url(dsn):
+        parts = urlsplit(dsn)
+        return parts.password is not None or "password" in {k.lower() for k in parse_qs(parts.query)}
+    return "password" in _kv_pairs(dsn)
+
+
+def mask_dsn(dsn: str) -> str:
+    """The DSN with any password replaced by ``***`` (URL or key=value form)."""
+    if _is_url(dsn):
+        parts = urlsplit(dsn)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:***@{hostport}" if ":" in userinfo else f"{user}@{hostport}"
+        query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
+        return parts._replace(netloc=netloc, query=query).geturl()
+    return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn)
+
+
+@dataclass(frozen=True)
+class ConnTarget:
+    """The resolved connection: ``dsn`` for the driver (may be None: the driver reads PG* itself)."""
+
+    dsn: str | None = field(repr=False)
+    host: str
+    port: int
+    user: str | None
+    database: str | None
+    display: str
+    """Safe to print: password masked."""
+    source: str
+    """``DATABASE_URL``, ``PG* variables``, ``--dsn`` or the profile."""
+
+
+def resolve_connection(dsn: str | None, env: Mapping[str, str], origin: str = "--dsn") -> ConnTarget:
+    """Find the connection from an explicit password-free DSN or the environment.
+
+    Raises CredentialError when ``dsn`` carries a password, ProbeError when
+    nothing names a database.
+    """
+    if dsn is not None and dsn_has_password(dsn):
+        raise CredentialError(
+            f"{origin}: the DSN carries a password, which would be visible to every user of this host "
+            "(process list, shell history); remove it and export PGPASSWORD, or put the whole URL in "
+            "DATABASE_URL")
+    source = origin
+    if dsn is None and env.get("DATABASE_URL"):
+        dsn = env["DATABASE_URL"]
+        source = "DATABASE_URL"
+    if dsn is None and not any(env.get(k) for k in ("PGHOST", "PGDATABASE", "PGUSER", "PGPORT", "PGSERVICE")):
+        raise ProbeError("no database to probe: set DATABASE_URL, or PGHOST/PGPORT/PGUSER/PGDATABASE "
+                         "(and PGPASSWORD) in the environment")
+    host = env.get("PGHOST") or "localhost"
+    port = int(env.get("PGPORT") or 5432)
+    user = env.get("PGUSER")
+    database = env.get("PGDATABASE")
+    if dsn is not None:
+        if _is_url(dsn):
+            parts = urlsplit(dsn)
+            query = {k.lower(): v[-1] for k, v in parse_qs(parts.query).items()}
+            host = unquote(parts.hostname or "") or query.get("host") or host
+            try:
+                port = parts.port or int(query.get("port", port))
+            except ValueError:
+                raise ProbeError("the DSN has an invalid port") from None
+            user = unquote(parts.username) if parts.username else query.get("user", user)
+            database = unquote(parts.path.lstrip("/")) or query.get("dbname", database)
+        else:
+            kv = _kv_pairs(dsn)
+            host = kv.get("host", kv.get("hostaddr", host))
+            port = int(kv.get("port", port))
+            user = kv.get("user", user)
+            database = kv.get("dbname", database)
+    else:
+        source = "PG* variables"
+    if "," in host:
+        raise ProbeError("multi-host DSNs are not supported by the probe; name one host")
+    display = mask_dsn(dsn) if dsn else (
+        f"postgresql://{user + '@' if user else ''}{host}:{port}/{database or ''}")
+    if dsn is None:
+        display = mask_dsn(display)
+    return ConnTarget(dsn, host, port, user, database, display, source)
