@@ -7,8 +7,6 @@ progress goes to an optional callback, notices into the report.
 from __future__ import annotations
 
 import multiprocessing
-import re
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -72,29 +70,14 @@ class GitInfo:
     origin: str | None
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False
-        )
-    except OSError:
-        return None
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
-
-
-_CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^/@]*@")
-
-
 def git_info(root: Path) -> GitInfo:
     """Commit, branch and origin of ``root`` (origin without any credential in it)."""
-    top = _git(root, "rev-parse", "--show-toplevel")
-    if top is None:
+    from auditkit.gitrepo import repo_info
+
+    info = repo_info(root)
+    if info is None:
         return GitInfo(None, None, None, None)
-    origin = _git(root, "remote", "get-url", "origin")
-    if origin:
-        origin = _CREDENTIALS_IN_URL.sub("", origin)
-    branch = _git(root, "symbolic-ref", "--short", "-q", "HEAD")
-    return GitInfo(Path(top), _git(root, "rev-parse", "-q", "--verify", "HEAD"), branch, origin)
+    return GitInfo(info.top, info.head, info.branch, info.origin)
 
 
 def repo_identity(root: Path, git: GitInfo | None = None) -> str:

@@ -35,6 +35,7 @@ from typing import IO, Any
 
 from auditkit.errors import GitError
 from auditkit.findings import Provenance
+from auditkit.gitrepo import repo_info
 from auditkit.secrets.sources import Chunk, _unquote_git_path, decode_text
 
 __all__ = ["HistoryOutcome", "annotate_groups", "scan_history"]
@@ -70,20 +71,6 @@ def _git(top: Path, *args: str, check: bool = True) -> str:
     if check and out.returncode != 0:
         raise GitError(f"{top}: git {args[0]} failed: {out.stderr.strip()}")
     return out.stdout
-
-
-def _repository_top(root: Path) -> Path:
-    """The work tree's top, or the git directory itself for a bare repository (a CI mirror)."""
-    out = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--is-bare-repository", "--show-toplevel"],
-        capture_output=True, text=True, check=False,
-    )
-    lines = out.stdout.split()
-    if out.returncode == 0 and lines[:1] == ["false"] and len(lines) > 1:
-        return Path(out.stdout.strip().split("\n", 1)[1])
-    if lines[:1] == ["true"]:
-        return root.resolve()
-    raise GitError(f"{root}: not a git repository (history scans need one)")
 
 
 @dataclass
@@ -264,12 +251,15 @@ def scan_history(
     """Scan the added lines of every commit (all refs, or ``rev_range``, after ``since``)."""
     from auditkit.secrets.scan import _Batch, scan_chunk
 
-    top = _repository_top(ctx.root)
+    info = repo_info(ctx.root)
+    if info is None:
+        raise GitError(f"{ctx.root}: not a git repository (history scans need one)")
+    top = info.top
     if ctx.root != top:
         # History paths are repository-relative; report them relative to the repository top.
         ctx = dataclasses.replace(ctx, root=top)
-    outcome = HistoryOutcome(batch=_Batch(), top=top, bare=not (top / ".git").exists())
-    if _git(top, "rev-parse", "--is-shallow-repository", check=False).strip() == "true":
+    outcome = HistoryOutcome(batch=_Batch(), top=top, bare=info.bare)
+    if info.shallow:
         outcome.truncated = True
         outcome.notices.append("shallow clone: history is truncated at the shallow boundary; "
                                "run `git fetch --unshallow` for a complete scan")
