@@ -19,6 +19,7 @@ __all__ = ["main"]
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "secrets": ("auditkit.cli.secrets_cmd", "secrets", "Find hardcoded credentials in files, staged changes or git history."),
     "baseline": ("auditkit.cli.secrets_cmd", "baseline", "Write or update the baseline of accepted secret findings."),
+    "coverage": ("auditkit.cli.coverage_cmd", "coverage", "Measure load-test coverage of a monorepo: services, tools, endpoints, quality."),
 }
 
 

@@ -18,7 +18,7 @@ _K6_IMPORT = re.compile(rb"""(?:from\s*|require\(\s*)['"]k6(?:/[\w/-]*)?['"]""")
 _VERBS = {"get": "GET", "head": "HEAD", "post": "POST", "put": "PUT", "patch": "PATCH", "del": "DELETE",
           "options": "OPTIONS"}
 _PERCENTILE = re.compile(r"\bp\(\s*\d+(?:\.\d+)?\s*\)|\bmed\b")
-_RANDOM_MIX = re.compile(r"Math\.random\(\)[^;\n]*[<>]|[<>]=?\s*0?\.\d+")
+_RANDOM_VAR = re.compile(r"(?:const|let|var)\s+(\w+)\s*=\s*Math\.random\(\)")
 _URL_START = re.compile(r"^(?:https?|wss?)://", re.IGNORECASE)
 
 
@@ -326,10 +326,18 @@ class K6Tool:
             else:
                 facts.set(fact, False, detail=missing)
         if "weighted" not in facts.values:
-            mixed = "Math.random" in src.text and bool(_RANDOM_MIX.search(src.text))
+            mixed = _random_mix(src.text)
             facts.set("weighted", mixed, detail=None if mixed else "a single scenario with no weighted traffic mix")
         facts.set("results_output", bool(facts.sinks), facts.lines.get("results_output"),
                   None if facts.sinks else "results are not exported (no handleSummary, --out or summary export)")
+
+
+def _random_mix(text: str) -> bool:
+    """``if (Math.random() < 0.7)`` or ``const r = Math.random(); if (r < 0.7)``: a weighted traffic mix."""
+    if re.search(r"Math\.random\(\)\s*[<>]", text):
+        return True
+    return any(re.search(rf"\b{re.escape(m.group(1))}\s*[<>]=?\s*(?:0?\.\d+|1\b)", text)
+               for m in _RANDOM_VAR.finditer(text))
 
 
 def _num(value: Any, default: float) -> float:
