@@ -57,6 +57,16 @@ _VALUE_OPTS: dict[str, set[str]] = {
     "vegeta": {"rate", "duration", "targets", "output", "workers", "max-workers", "timeout", "format", "type",
                "name", "header", "body", "connections", "every", "buckets"},
 }
+_RUNNER_OPTS: dict[str, set[str]] = {
+    "k6": {"out", "o", "summary-export", "e", "env", "vus", "u", "duration", "d", "config", "c", "tag", "stage", "s",
+           "iterations", "i", "secret-source", "address", "a", "summary-trend-stats", "log-output", "console-output"},
+    "artillery": {"output", "o", "e", "environment", "config", "c", "target", "t", "overrides", "variables", "v",
+                  "dotenv", "env-file", "record", "key", "tags", "name", "count", "region"},
+    "locust": {"f", "locustfile", "H", "host", "u", "users", "r", "spawn-rate", "t", "run-time", "csv", "html",
+               "json-file", "config", "tags", "T", "exclude-tags", "E", "master-host", "expect-workers"},
+    "jmeter": {"t", "testfile", "l", "logfile", "j", "jmeterlogfile", "o", "J", "G", "p", "q", "R", "S", "X"},
+    "gatling": {"s", "simulation", "rf", "results-folder", "sf", "simulations-folder", "rd"},
+}
 _CLOSED = "closed loop: a slow server lowers the request rate (coordinated omission); use an open model"
 
 
@@ -243,7 +253,7 @@ class CommandTools:
                 yield call
 
     def _runner(self, src: SourceFile, call: _Call, ci: bool, variables: dict[str, str]) -> Invocation:
-        opts, positional = _options(call.args, set())
+        opts, positional = _options(call.args, _RUNNER_OPTS.get(call.tool, set()))
         target = next((p for p in positional if re.search(r"\.(?:[cm]?[jt]s|ya?ml|json|py|jmx|scala|java|kt)$", p)),
                       None)
         for key in ("f", "locustfile", "t", "testfile", "s", "simulation"):

@@ -84,11 +84,16 @@ def analyze_profiles(profiles: Sequence[tuple[float, Sequence[Segment]]]) -> Pro
             ramp_up = True
         if peak > 0 and last.end < peak and last.end <= last.start:
             ramp_down = True
+        previous: float | None = None
         for seg in segments:
-            # A zero-length segment is a jump: it is a spike when it lands high enough.
-            if (seg.duration_s < SPIKE_WINDOW_S and seg.end >= SPIKE_FACTOR * max(seg.start, 1.0)
-                    and seg.end >= 0.5 * peak):
+            high = 0.5 * peak
+            # An instant jump from the previous level, or a steep rise within the window.
+            if previous is not None and seg.start >= SPIKE_FACTOR * max(previous, 1.0) and seg.start >= high:
                 spike = True
+            if (seg.duration_s < SPIKE_WINDOW_S and seg.end >= SPIKE_FACTOR * max(seg.start, 1.0)
+                    and seg.end >= high):
+                spike = True
+            previous = seg.end
         duration = max(duration, start_time + sum(s.duration_s for s in segments))
     if not seen:
         return None
