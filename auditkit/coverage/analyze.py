@@ -135,7 +135,7 @@ class _Reader:
     """Reads candidate files once, with the size limit and binary check, turning problems into notices."""
 
     def __init__(self, root: Path, tree: Tree, limit: int, notices: list[str]) -> None:
-        self.root = root
+        self.base = str(root)
         self.tree = tree
         self.limit = limit
         self.notices = notices
@@ -146,7 +146,7 @@ class _Reader:
             self.notices.append(f"{rel}: larger than {self.limit} bytes ({size}); skipped")
             return None
         try:
-            with open(self.root / rel, "rb") as fh:
+            with open(os.path.join(self.base, rel), "rb") as fh:
                 data = fh.read(self.limit + 1)
         except OSError as exc:
             self.notices.append(f"{rel}: cannot be read ({exc.__class__.__name__}); skipped")

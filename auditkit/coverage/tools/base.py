@@ -24,8 +24,13 @@ CI_PATTERNS = (
 )
 
 
+_CI_HINTS = ("ci", "Jenkinsfile", "pipelines", ".github", ".drone", ".buildkite")
+
+
 def is_ci_file(rel: str) -> bool:
     """True for GitHub Actions, GitLab CI, Jenkins, CircleCI, Azure, Bitbucket, Buildkite and Drone files."""
+    if not any(h in rel for h in _CI_HINTS):
+        return False  # fast path: most files of a monorepo
     return any(p.search(rel) for p in CI_PATTERNS)
 
 
@@ -36,12 +41,12 @@ class SourceFile:
     rel: str
     data: bytes
 
-    @property
+    @cached_property
     def name(self) -> str:
         """File name."""
         return self.rel.rsplit("/", 1)[-1]
 
-    @property
+    @cached_property
     def suffix(self) -> str:
         """Lower-case extension with the dot ('' when none)."""
         name = self.name
