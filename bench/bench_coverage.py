@@ -112,13 +112,15 @@ def generate(root: Path, services: int) -> int:
         name = f"svc{i:04d}"
         base = root / "services" / name
         files: dict[str, str] = {
-            "package.json": json.dumps({"name": name, "scripts": {"start": "node dist/index.js"},
-                                        "dependencies": {"express": "^4"}}),
+            "package.json": json.dumps(
+                {"name": name, "scripts": {"start": "node dist/index.js"}, "dependencies": {"express": "^4"}}
+            ),
             "Dockerfile": "FROM node:20\nCOPY . .\nCMD node dist/index.js\n",
             "tsconfig.json": '{"compilerOptions": {"strict": true}}',
             "README.md": f"# {name}\n",
-            "src/app.ts": "import express from 'express';\n" + "".join(
-                f"import r{k} from './routes/r{k}.routes';\n" for k in range(5)) + "export const app = express();\n"
+            "src/app.ts": "import express from 'express';\n"
+            + "".join(f"import r{k} from './routes/r{k}.routes';\n" for k in range(5))
+            + "export const app = express();\n"
             + "".join(f"app.use('/api/{name}/r{k}', r{k});\n" for k in range(5)),
         }
         if i % 5 == 0:
@@ -135,8 +137,10 @@ def generate(root: Path, services: int) -> int:
             k += 1
         t = 0
         while len(files) < FILES_PER_SERVICE:
-            files[f"tests/unit/m{t}.test.ts"] = (f"import {{ M{t} }} from '../../src/services/m{t}.services';\n"
-                                                 f"test('m{t}', () => expect(M{t}).toBeDefined());\n")
+            files[f"tests/unit/m{t}.test.ts"] = (
+                f"import {{ M{t} }} from '../../src/services/m{t}.services';\n"
+                f"test('m{t}', () => expect(M{t}).toBeDefined());\n"
+            )
             t += 1
         for rel, text in files.items():
             _write(base / rel, text)
@@ -168,15 +172,21 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     work = ROOT / "bench" / "_work" / "coverage"
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     replica = build_replica(work / "replica")
     analyze(replica, Config.default(replica), secret_finder=None)  # warm imports and tree-sitter languages
     rt, rcpu, rres = timed(replica, max(args.repeat, 5))
-    print(f"replica: {rres.summary.services_covered}/{rres.summary.services_total} services, "  # type: ignore[attr-defined]
-          f"{len(rres.load_tests)} tests: {rt:.3f} s wall, {rcpu:.3f} s CPU (target < 1 s)")  # type: ignore[attr-defined]
+    print(
+        f"replica: {rres.summary.services_covered}/{rres.summary.services_total} services, "  # type: ignore[attr-defined]
+        f"{len(rres.load_tests)} tests: {rt:.3f} s wall, {rcpu:.3f} s CPU (target < 1 s)"
+    )  # type: ignore[attr-defined]
     print(f"load average at start: {os.getloadavg()[0]:.1f}")
     print()
-    print("| services | files | endpoints | load tests | first run | warm median (wall) | warm median (CPU) | CPU us/file |")
+    print(
+        "| services | files | endpoints | load tests | first run | warm median (wall) | warm median (CPU) | CPU us/file |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -187,14 +197,20 @@ def main() -> int:
         first, _, _ = timed(root, 1)
         seconds, cpu, res = timed(root, args.repeat)
         rows.append((size, files, seconds, cpu))
-        print(f"| {size} | {files} | {res.summary.endpoints_total} | {len(res.load_tests)} | "  # type: ignore[attr-defined]
-              f"{first:.2f} s | {seconds:.2f} s | {cpu:.2f} s | {1e6 * cpu / files:.0f} |")
+        print(
+            f"| {size} | {files} | {res.summary.endpoints_total} | {len(res.load_tests)} | "  # type: ignore[attr-defined]
+            f"{first:.2f} s | {seconds:.2f} s | {cpu:.2f} s | {1e6 * cpu / files:.0f} |"
+        )
     if len(rows) >= 2:
         (_, f0, _, c0), (_, f1, _, c1) = rows[0], rows[-1]
         print()
-        print(f"growth: {f1 / f0:.1f}x the files took {c1 / c0:.2f}x the CPU time "
-              f"({'linear' if 0.75 <= (c1 / c0) / (f1 / f0) <= 1.3 else 'non-linear'} in the number of files)")
-        print(f"target 500 services < 10 s (warm): {'met' if rows[-1][2] < 10 else 'MISSED'} ({rows[-1][2]:.2f} s)")
+        print(
+            f"growth: {f1 / f0:.1f}x the files took {c1 / c0:.2f}x the CPU time "
+            f"({'linear' if 0.75 <= (c1 / c0) / (f1 / f0) <= 1.3 else 'non-linear'} in the number of files)"
+        )
+        print(
+            f"target 500 services < 10 s (warm): {'met' if rows[-1][2] < 10 else 'MISSED'} ({rows[-1][2]:.2f} s)"
+        )
     return 0
 
 

@@ -15,12 +15,26 @@ __all__ = ["coverage", "render_text"]
 
 @click.command("coverage")
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: a table to read; json: one document on stdout.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (.auditkit.toml or pyproject.toml); discovered from PATH when omitted.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
-              help="Exit 1 when fewer than this percentage of services have a load test.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a table to read; json: one document on stdout.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (.auditkit.toml or pyproject.toml); discovered from PATH when omitted.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Exit 1 when fewer than this percentage of services have a load test.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Do not print notices on stderr.")
 @guarded
 def coverage(path: Path, fmt: str, config_file: Path | None, fail_under: float | None, quiet: bool) -> None:
@@ -54,16 +68,26 @@ def render_text(doc: dict[str, Any], color: bool = False) -> str:
     lines: list[str] = []
     pct = "n/a" if s["coverage_pct"] is None else f"{s['coverage_pct']:.1f}%"
     ep = "n/a" if s["endpoint_coverage_pct"] is None else f"{s['endpoint_coverage_pct']:.1f}%"
-    head_color = "red" if (s["coverage_pct"] or 0) < 50 else "yellow" if (s["coverage_pct"] or 0) < 80 else "green"
-    lines.append(style(f"Load-test coverage: {s['services_covered']}/{s['services_total']} services ({pct})",
-                       enabled=color, fg=head_color, bold=True)
-                 + f"   endpoints {s['endpoints_covered']}/{s['endpoints_total']} ({ep})"
-                 + f"   critical {s['critical_covered']}/{s['critical_total']}")
+    head_color = (
+        "red" if (s["coverage_pct"] or 0) < 50 else "yellow" if (s["coverage_pct"] or 0) < 80 else "green"
+    )
+    lines.append(
+        style(
+            f"Load-test coverage: {s['services_covered']}/{s['services_total']} services ({pct})",
+            enabled=color,
+            fg=head_color,
+            bold=True,
+        )
+        + f"   endpoints {s['endpoints_covered']}/{s['endpoints_total']} ({ep})"
+        + f"   critical {s['critical_covered']}/{s['critical_total']}"
+    )
     platform = doc["platform"]
     tools = ", ".join(f"{k} {v}" for k, v in s["tools"].items()) or "none"
     verdict = platform["standardization"]
-    lines.append(f"Tools: {tools}  ->  {verdict} (standard: {platform['standard_tool']}"
-                 + (f"; migrate {len(platform['migrate'])})" if platform["migrate"] else ")"))
+    lines.append(
+        f"Tools: {tools}  ->  {verdict} (standard: {platform['standard_tool']}"
+        + (f"; migrate {len(platform['migrate'])})" if platform["migrate"] else ")")
+    )
     lines.append("")
     if doc["services"]:
         width = max(16, min(32, max(len(x["name"]) for x in doc["services"]) + 2))
@@ -72,12 +96,24 @@ def render_text(doc: dict[str, Any], color: bool = False) -> str:
         for svc in rows:
             tests = svc["load_tests"]
             qualities = [t["quality"] for t in tests if t["quality"] is not None]
-            quality = "-" if not tests else (
-                f"{min(qualities):.1f} {min(tests, key=lambda t: t['quality'] or 0)['verdict']}" if qualities else "?")
+            quality = (
+                "-"
+                if not tests
+                else (
+                    f"{min(qualities):.1f} {min(tests, key=lambda t: t['quality'] or 0)['verdict']}"
+                    if qualities
+                    else "?"
+                )
+            )
             eps = f"{svc['endpoints_covered']}/{svc['endpoints_total']}" if svc["endpoints_total"] else "-"
-            row = (_cell(svc["name"], width) + _cell("yes" if svc["critical"] else "", 10)
-                   + _cell(str(len(tests)) if tests else "-", 7)
-                   + _cell(",".join(sorted({t["tool"] for t in tests})) or "-", 14) + _cell(quality, 14) + eps)
+            row = (
+                _cell(svc["name"], width)
+                + _cell("yes" if svc["critical"] else "", 10)
+                + _cell(str(len(tests)) if tests else "-", 7)
+                + _cell(",".join(sorted({t["tool"] for t in tests})) or "-", 14)
+                + _cell(quality, 14)
+                + eps
+            )
             fg = "green" if tests else ("red" if svc["critical"] else "yellow")
             lines.append(style(row, enabled=color, fg=fg))
     else:
@@ -90,17 +126,20 @@ def render_text(doc: dict[str, Any], color: bool = False) -> str:
             where = "platform" if t in doc["platform_tests"] else "service"
             q = "?" if t["quality"] is None else f"{t['quality']:.1f}/10 {t['verdict']}"
             lines.append(f"  {t['path']}  [{t['tool']}, {where}]  quality {q}")
-            for issue in t["issues"]:
-                lines.append(f"    - {issue}")
+            lines.extend(f"    - {issue}" for issue in t["issues"])
     lines.append("")
     cats = platform["scenario_categories"]
     lines.append("Scenario categories present: " + (", ".join(sorted(cats["present"])) or "none"))
     lines.append("Scenario categories missing: " + (", ".join(cats["missing"]) or "none"))
     ci = platform["ci"]
-    lines.append("CI: " + (f"{len(ci['tests'])} test(s) run in CI" if ci["tests"] else "no load test runs in CI"))
+    lines.append(
+        "CI: " + (f"{len(ci['tests'])} test(s) run in CI" if ci["tests"] else "no load test runs in CI")
+    )
     res = platform["results_output"]
-    lines.append("Results stored: " + (f"{', '.join(res['sinks'])} ({len(res['tests'])} test(s))"
-                                       if res["tests"] else "nowhere"))
+    lines.append(
+        "Results stored: "
+        + (f"{', '.join(res['sinks'])} ({len(res['tests'])} test(s))" if res["tests"] else "nowhere")
+    )
     uncovered = [x for x in doc["services"] if not x["covered"]]
     critical = [x["name"] for x in uncovered if x["critical"]]
     if uncovered:

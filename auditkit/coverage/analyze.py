@@ -24,7 +24,7 @@ from auditkit.coverage.model import (
     ServiceCoverage,
     Summary,
 )
-from auditkit.coverage.quality import CheckSet, load_checks, score
+from auditkit.coverage.quality import CheckSet, Rule, load_checks, score
 from auditkit.coverage.routes.base import FileRoutes, assemble
 from auditkit.coverage.services import Service, discover_services, glob_match
 from auditkit.coverage.tools import all_tools
@@ -32,7 +32,7 @@ from auditkit.coverage.tools.base import SourceFile, is_ci_file
 from auditkit.coverage.tools.commands import DB_TOOLS
 from auditkit.coverage.tools.k6 import JS_SUFFIXES
 from auditkit.errors import CoverageError
-from auditkit.findings import Area, Confidence, Finding, Location
+from auditkit.findings import Area, Confidence, Finding, Location, Severity
 
 __all__ = ["DEFAULT_SECRET_FINDER", "SecretFinder", "analyze"]
 
@@ -48,8 +48,21 @@ class _Default:
 DEFAULT_SECRET_FINDER: Any = _Default()
 """Use :mod:`auditkit.secrets` when it is installed."""
 
-_CANDIDATE_SUFFIXES = JS_SUFFIXES | {".py", ".yml", ".yaml", ".json", ".sh", ".bash", ".zsh", ".ksh", ".mk", ".jmx",
-                                     ".scala", ".java", ".kt"}
+_CANDIDATE_SUFFIXES = JS_SUFFIXES | {
+    ".py",
+    ".yml",
+    ".yaml",
+    ".json",
+    ".sh",
+    ".bash",
+    ".zsh",
+    ".ksh",
+    ".mk",
+    ".jmx",
+    ".scala",
+    ".java",
+    ".kt",
+}
 _CANDIDATE_NAMES = {"Makefile", "makefile", "GNUmakefile", "Jenkinsfile"}
 _TESTISH = re.compile(
     r"(?:^|/)(?:tests?|__tests__|spec|specs|e2e|load|perf|performance|k6|loadtests?|load-tests?|benchmarks?|"
@@ -59,13 +72,19 @@ _JS_ROUTE_HINT = re.compile(
     rb"""\.(?:get|post|put|patch|delete|del|all|route)\(\s*['"`][/*]|\.(?:use|register)\(|\.route\(\s*\{|"""
     rb"""@Controller\(|setGlobalPrefix\("""
 )
-_PY_ROUTE_HINT = re.compile(rb"@\w+\.(?:get|post|put|patch|delete|route|api_route)\(|include_router|register_blueprint")
+_PY_ROUTE_HINT = re.compile(
+    rb"@\w+\.(?:get|post|put|patch|delete|route|api_route)\(|include_router|register_blueprint"
+)
 _SPEC_HINT = re.compile(rb"""(?:^|\n)\s*['"]?(?:openapi|swagger)['"]?\s*:""")
 _ID_LIKE = re.compile(r"^(?:api|v\d+|\{\})$")
 
 
-def analyze(root: Path, config: Config | None = None, *,
-            secret_finder: SecretFinder | None | Any = DEFAULT_SECRET_FINDER) -> CoverageResult:
+def analyze(
+    root: Path,
+    config: Config | None = None,
+    *,
+    secret_finder: SecretFinder | None | Any = DEFAULT_SECRET_FINDER,
+) -> CoverageResult:
     """Measure the load-test coverage of the monorepo at ``root``.
 
     ``config`` defaults to the configuration discovered from ``root``.
@@ -107,7 +126,9 @@ def analyze(root: Path, config: Config | None = None, *,
             try:
                 found = tool.detect(src)
             except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the audit
-                notices.append(f"{rel}: could not be read as a {tool.name} file ({exc.__class__.__name__}); skipped")
+                notices.append(
+                    f"{rel}: could not be read as a {tool.name} file ({exc.__class__.__name__}); skipped"
+                )
                 continue
             notices.extend(found.notices)
             invocations.extend(found.invocations)
@@ -124,8 +145,20 @@ def analyze(root: Path, config: Config | None = None, *,
             notices.append(f"{rel}: routes could not be read ({exc.__class__.__name__}); skipped")
     _apply_secrets(root, cfg, tests, secret_finder, notices)
     in_ci, sinks = _link_invocations(tests, invocations)
-    return _assemble(root, cfg, checks, services, owner, tests, in_ci, sinks, invocations, code_routes,
-                     spec_routes, notices)
+    return _assemble(
+        root,
+        cfg,
+        checks,
+        services,
+        owner,
+        tests,
+        in_ci,
+        sinks,
+        invocations,
+        code_routes,
+        spec_routes,
+        notices,
+    )
 
 
 # ---------------------------------------------------------------------- reading
@@ -161,7 +194,12 @@ def _candidate(rel: str) -> bool:
     name = rel.rsplit("/", 1)[-1]
     dot = name.rfind(".")
     suffix = name[dot:].lower() if dot > 0 else ""
-    return suffix in _CANDIDATE_SUFFIXES or name in _CANDIDATE_NAMES or name.startswith("Jenkinsfile") or is_ci_file(rel)
+    return (
+        suffix in _CANDIDATE_SUFFIXES
+        or name in _CANDIDATE_NAMES
+        or name.startswith("Jenkinsfile")
+        or is_ci_file(rel)
+    )
 
 
 class _Owner:
@@ -179,8 +217,14 @@ class _Owner:
         return None
 
 
-def _routes(src: SourceFile, service: Service, known: set[str], code: dict[str, list[FileRoutes]],
-            specs: dict[str, list[tuple[str, str, str, str]]], notices: list[str]) -> None:
+def _routes(
+    src: SourceFile,
+    service: Service,
+    known: set[str],
+    code: dict[str, list[FileRoutes]],
+    specs: dict[str, list[tuple[str, str, str, str]]],
+    notices: list[str],
+) -> None:
     rel = src.rel
     suffix = src.suffix
     if suffix in (".yml", ".yaml", ".json") and _SPEC_HINT.search(src.data[:4096]):
@@ -192,7 +236,7 @@ def _routes(src: SourceFile, service: Service, known: set[str], code: dict[str, 
             if found:
                 specs.setdefault(service.path, []).extend((m, p, f"{rel}", "openapi") for m, p, _ in found)
         return
-    if _TESTISH.search(rel[len(service.path):]):
+    if _TESTISH.search(rel[len(service.path) :]):
         return
     if suffix in JS_SUFFIXES and _JS_ROUTE_HINT.search(src.data):
         from auditkit.coverage.js import JsFile
@@ -223,7 +267,7 @@ def _routes(src: SourceFile, service: Service, known: set[str], code: dict[str, 
 
 def _default_finder(cfg: Config) -> SecretFinder | None:
     try:
-        from auditkit.secrets import scan_secrets  # type: ignore[attr-defined]
+        from auditkit.secrets import scan_secrets
     except ImportError:
         return None
 
@@ -239,7 +283,9 @@ def _apply_secrets(root: Path, cfg: Config, tests: list[Facts], finder: Any, not
     if finder is DEFAULT_SECRET_FINDER:
         finder = _default_finder(cfg)
         if finder is None:
-            notices.append("the secret scanner is not available: 'secrets from the environment' was not checked")
+            notices.append(
+                "the secret scanner is not available: 'secrets from the environment' was not checked"
+            )
     if finder is None:
         return
     findings = finder([root / t.path for t in tests])
@@ -256,13 +302,19 @@ def _apply_secrets(root: Path, cfg: Config, tests: list[Facts], finder: Any, not
             first = hits[0]
             line = first.location.line
             where = f" at line {line}" if line else ""
-            t.set("no_hardcoded_secret", False, line,
-                  f"hard-coded credential{where} (reported by the secret scanner as {first.rule_id})")
+            t.set(
+                "no_hardcoded_secret",
+                False,
+                line,
+                f"hard-coded credential{where} (reported by the secret scanner as {first.rule_id})",
+            )
         else:
             t.set("no_hardcoded_secret", True)
 
 
-def _link_invocations(tests: list[Facts], invocations: list[Invocation]) -> tuple[set[str], dict[str, set[str]]]:
+def _link_invocations(
+    tests: list[Facts], invocations: list[Invocation]
+) -> tuple[set[str], dict[str, set[str]]]:
     """Which tests run in CI, and which result sinks their invocations add."""
     paths = {t.path for t in tests}
     in_ci: set[str] = set()
@@ -308,22 +360,34 @@ def _categories(t: Facts, checks: CheckSet) -> tuple[str, ...]:
     signals = set(t.signals)
     if t.max_duration_s and t.max_duration_s >= checks.soak_min_s:
         signals.add("soak")
-    resources = {next((s for s in r.path.split("/")[1:] if s and not _ID_LIKE.match(s)), "") for r in t.requests}
+    resources = {
+        next((s for s in r.path.split("/")[1:] if s and not _ID_LIKE.match(s)), "") for r in t.requests
+    }
     distinct = {(r.method, r.path) for r in t.requests}
     if len(distinct) >= 4 and len(resources - {""}) >= 3 and t.values.get("think_time"):
         signals.add("journey")
     text = " ".join([t.path, *t.names, *(r.path for r in t.requests)])
-    out = []
-    for cat in checks.categories:
-        if any(s in signals for s in cat.signals) or any(p.search(text) for p in cat.patterns):
-            out.append(cat.id)
-    return tuple(out)
+    return tuple(
+        cat.id
+        for cat in checks.categories
+        if any(s in signals for s in cat.signals) or any(p.search(text) for p in cat.patterns)
+    )
 
 
-def _assemble(root: Path, cfg: Config, checks: CheckSet, services: list[Service], owner: _Owner, tests: list[Facts],
-              in_ci: set[str], sinks: dict[str, set[str]], invocations: list[Invocation],
-              code_routes: dict[str, list[FileRoutes]], spec_routes: dict[str, list[tuple[str, str, str, str]]],
-              notices: list[str]) -> CoverageResult:
+def _assemble(
+    root: Path,
+    cfg: Config,
+    checks: CheckSet,
+    services: list[Service],
+    owner: _Owner,
+    tests: list[Facts],
+    in_ci: set[str],
+    sinks: dict[str, set[str]],
+    invocations: list[Invocation],
+    code_routes: dict[str, list[FileRoutes]],
+    spec_routes: dict[str, list[tuple[str, str, str, str]]],
+    notices: list[str],
+) -> CoverageResult:
     cov = cfg.coverage
     by_name = {s.name: s for s in services}
     findings: list[Finding] = []
@@ -342,23 +406,38 @@ def _assemble(root: Path, cfg: Config, checks: CheckSet, services: list[Service]
                     notices.append(f"[coverage] test_map: {pattern!r} names unknown service {name!r}")
         quality, outcomes = score(facts, checks)
         issues = tuple(f"{o.title}: {o.reason}" for o in outcomes if o.passed is False)
-        test = LoadTest(path=facts.path, tool=facts.tool, line=facts.line, quality=quality,
-                        verdict=checks.verdict(quality), issues=issues, checks=outcomes,
-                        requests=tuple(facts.requests), service=svc.name if svc else None,
-                        categories=_categories(facts, checks), in_ci=facts.path in in_ci or is_ci_file(facts.path),
-                        sinks=tuple(sorted(facts.sinks)))
+        test = LoadTest(
+            path=facts.path,
+            tool=facts.tool,
+            line=facts.line,
+            quality=quality,
+            verdict=checks.verdict(quality),
+            issues=issues,
+            checks=outcomes,
+            requests=tuple(facts.requests),
+            service=svc.name if svc else None,
+            categories=_categories(facts, checks),
+            in_ci=facts.path in in_ci or is_ci_file(facts.path),
+            sinks=tuple(sorted(facts.sinks)),
+        )
         (per_service[svc.path] if svc else platform).append((facts, test))
         check_by_id = {c.id: c for c in checks.checks}
         for o in outcomes:
             check = check_by_id[o.id]
             if o.passed is False and check.findings:
-                findings.append(Finding(
-                    rule_id=o.id, area=Area.COVERAGE, severity=check.severity, confidence=check.confidence,
-                    message=f"{facts.path}: {o.title.lower()}: {o.reason}",
-                    location=Location(facts.path, o.line or facts.line), remediation=check.remediation,
-                    fingerprint=_fingerprint(o.id, facts.path),
-                    details={"tool": facts.tool, "service": test.service, "check": o.id},
-                ))
+                findings.append(
+                    Finding(
+                        rule_id=o.id,
+                        area=Area.COVERAGE,
+                        severity=check.severity,
+                        confidence=check.confidence,
+                        message=f"{facts.path}: {o.title.lower()}: {o.reason}",
+                        location=Location(facts.path, o.line or facts.line),
+                        remediation=check.remediation,
+                        fingerprint=_fingerprint(o.id, facts.path),
+                        details={"tool": facts.tool, "service": test.service, "check": o.id},
+                    )
+                )
 
     all_endpoints: list[tuple[str, str, str, str, str]] = []
     service_results: list[ServiceCoverage] = []
@@ -371,8 +450,13 @@ def _assemble(root: Path, cfg: Config, checks: CheckSet, services: list[Service]
         owners = [t.path for _, t in own for _ in t.requests]
         hits = match_requests([(m, p) for m, p, _, _ in raw], requests)
         endpoints = tuple(
-            Endpoint(method=m, path=p, source=src, framework=fw,
-                     covered_by=tuple(sorted({owners[i] for i in hits.get(k, ())})))
+            Endpoint(
+                method=m,
+                path=p,
+                source=src,
+                framework=fw,
+                covered_by=tuple(sorted({owners[i] for i in hits.get(k, ())})),
+            )
             for k, (m, p, src, fw) in enumerate(raw)
         )
         hit_by_test: dict[str, list[str]] = {}
@@ -380,19 +464,31 @@ def _assemble(root: Path, cfg: Config, checks: CheckSet, services: list[Service]
             for tp in e.covered_by:
                 hit_by_test.setdefault(tp, []).append(f"{e.method} {e.path}")
         load_tests = tuple(_with_hits(t, hit_by_test.get(t.path, [])) for _, t in own)
-        service_results.append(ServiceCoverage(name=svc.name, path=svc.path, critical=svc.critical,
-                                               load_tests=load_tests, endpoints=endpoints, endpoint_source=source,
-                                               manifests=svc.manifests))
+        service_results.append(
+            ServiceCoverage(
+                name=svc.name,
+                path=svc.path,
+                critical=svc.critical,
+                load_tests=load_tests,
+                endpoints=endpoints,
+                endpoint_source=source,
+                manifests=svc.manifests,
+            )
+        )
         all_endpoints.extend((svc.name, m, p, s, f) for m, p, s, f in raw)
 
     platform_tests = []
     for _, t in platform:
-        hits = match_requests([(m, p) for _, m, p, _, _ in all_endpoints], [(r.method, r.path) for r in t.requests])
+        hits = match_requests(
+            [(m, p) for _, m, p, _, _ in all_endpoints], [(r.method, r.path) for r in t.requests]
+        )
         names = sorted({f"{all_endpoints[k][0]}: {all_endpoints[k][1]} {all_endpoints[k][2]}" for k in hits})
         platform_tests.append(_with_hits(t, names))
 
     findings.extend(_service_findings(checks, service_results))
-    view = _platform_view(cov.standard_tool, checks, service_results, tuple(platform_tests), invocations, findings)
+    view = _platform_view(
+        cov.standard_tool, checks, service_results, tuple(platform_tests), invocations, findings
+    )
     every = [t for s in service_results for t in s.load_tests] + platform_tests
     qualities = [t.quality for t in every if t.quality is not None]
     total = len(service_results)
@@ -400,22 +496,33 @@ def _assemble(root: Path, cfg: Config, checks: CheckSet, services: list[Service]
     ep_total = sum(s.endpoints_total for s in service_results)
     ep_cov = sum(s.endpoints_covered for s in service_results)
     summary = Summary(
-        services_total=total, services_covered=covered,
+        services_total=total,
+        services_covered=covered,
         coverage_pct=round(100.0 * covered / total, 1) if total else None,
-        endpoints_total=ep_total, endpoints_covered=ep_cov,
+        endpoints_total=ep_total,
+        endpoints_covered=ep_cov,
         endpoint_coverage_pct=round(100.0 * ep_cov / ep_total, 1) if ep_total else None,
         tools=dict(Counter(t.tool for t in every)),
         critical_total=sum(1 for s in service_results if s.critical),
         critical_covered=sum(1 for s in service_results if s.critical and s.covered),
-        tests_total=len(every), platform_tests=len(platform_tests),
+        tests_total=len(every),
+        platform_tests=len(platform_tests),
         quality_avg=round(sum(qualities) / len(qualities), 1) if qualities else None,
     )
     if not services:
-        notices.append("no services found (looked for folders with package.json, pyproject.toml, go.mod or "
-                       f"Dockerfile under {', '.join(cov.services or cov.service_roots)}); set [coverage] services")
-    return CoverageResult(root=str(root), services=tuple(service_results), platform_tests=tuple(platform_tests),
-                          summary=summary, platform=view, findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
-                          notices=tuple(dict.fromkeys(notices)))
+        notices.append(
+            "no services found (looked for folders with package.json, pyproject.toml, go.mod or "
+            f"Dockerfile under {', '.join(cov.services or cov.service_roots)}); set [coverage] services"
+        )
+    return CoverageResult(
+        root=str(root),
+        services=tuple(service_results),
+        platform_tests=tuple(platform_tests),
+        summary=summary,
+        platform=view,
+        findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
+        notices=tuple(dict.fromkeys(notices)),
+    )
 
 
 def _dedupe(rows: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
@@ -434,61 +541,92 @@ def _with_hits(t: LoadTest, hits: list[str]) -> LoadTest:
     return replace(t, endpoints_hit=tuple(sorted(set(hits))))
 
 
+def _rule_finding(
+    rule: Rule,
+    path: str,
+    key: str,
+    fmt: dict[str, str],
+    *,
+    confidence: Confidence = Confidence.HIGH,
+    severity: Severity | None = None,
+    details: dict[str, Any] | None = None,
+) -> Finding:
+    """A platform-level finding from a ``[[rule]]`` of the checks file (message and remediation are templates)."""
+    return Finding(
+        rule_id=rule.id,
+        area=Area.COVERAGE,
+        severity=severity or rule.severity,
+        confidence=confidence,
+        message=rule.message.format(**fmt),
+        location=Location(path),
+        remediation=rule.remediation.format(**fmt),
+        fingerprint=_fingerprint(rule.id, key),
+        details=details or {},
+    )
+
+
 def _service_findings(checks: CheckSet, services: list[ServiceCoverage]) -> list[Finding]:
     out = []
     for svc in services:
         if svc.covered:
             continue
-        rule = checks.rules["coverage.critical-service-untested" if svc.critical else "coverage.service-untested"]
-        fmt = {"service": svc.name, "path": svc.path}
-        out.append(Finding(rule_id=rule.id, area=Area.COVERAGE, severity=rule.severity, confidence=Confidence.HIGH,
-                           message=rule.message.format(**fmt), location=Location(svc.path),
-                           remediation=rule.remediation.format(**fmt), fingerprint=_fingerprint(rule.id, svc.path),
-                           details={"service": svc.name, "critical": svc.critical,
-                                    "endpoints_total": svc.endpoints_total}))
+        rule = checks.rules[
+            "coverage.critical-service-untested" if svc.critical else "coverage.service-untested"
+        ]
+        details = {"service": svc.name, "critical": svc.critical, "endpoints_total": svc.endpoints_total}
+        out.append(
+            _rule_finding(rule, svc.path, svc.path, {"service": svc.name, "path": svc.path}, details=details)
+        )
     return out
 
 
-def _platform_view(standard: str, checks: CheckSet, services: list[ServiceCoverage], platform: tuple[LoadTest, ...],
-                   invocations: list[Invocation], findings: list[Finding]) -> PlatformView:
+def _platform_view(
+    standard: str,
+    checks: CheckSet,
+    services: list[ServiceCoverage],
+    platform: tuple[LoadTest, ...],
+    invocations: list[Invocation],
+    findings: list[Finding],
+) -> PlatformView:
     every = [t for s in services for t in s.load_tests] + list(platform)
     migrate = tuple((t.path, t.tool) for t in every if t.tool != standard and t.tool not in DB_TOOLS)
     rules = checks.rules
     for path, tool in migrate:
-        rule = rules["coverage.non-standard-tool"]
         fmt = {"path": path, "tool": tool, "standard": standard}
-        findings.append(Finding(rule_id=rule.id, area=Area.COVERAGE, severity=rule.severity,
-                                confidence=Confidence.HIGH, message=rule.message.format(**fmt),
-                                location=Location(path), remediation=rule.remediation.format(**fmt),
-                                fingerprint=_fingerprint(rule.id, path), details={"tool": tool, "standard": standard}))
+        findings.append(
+            _rule_finding(rules["coverage.non-standard-tool"], path, path, fmt, details={"tool": tool})
+        )
     present: dict[str, list[str]] = {}
     for t in every:
         for c in t.categories:
             present.setdefault(c, []).append(t.path)
     missing = tuple(c.id for c in checks.categories if c.id not in present)
     if services:
-        rule = rules["coverage.missing-scenario"]
-        for cat in checks.categories:
-            if cat.id in missing:
-                findings.append(Finding(
-                    rule_id=rule.id, area=Area.COVERAGE, severity=cat.severity, confidence=Confidence.MEDIUM,
-                    message=rule.message.format(category=cat.title), location=Location("."),
-                    remediation=rule.remediation.format(category=cat.title, remediation=cat.remediation),
-                    fingerprint=_fingerprint(rule.id, cat.id), details={"category": cat.id}))
+        findings.extend(
+            _rule_finding(
+                rules["coverage.missing-scenario"],
+                ".",
+                cat.id,
+                {"category": cat.title, "remediation": cat.remediation},
+                confidence=Confidence.MEDIUM,
+                severity=cat.severity,
+                details={"category": cat.id},
+            )
+            for cat in checks.categories
+            if cat.id in missing
+        )
     ci_files = tuple(sorted({i.path for i in invocations if i.ci}))
     tests_in_ci = tuple(sorted(t.path for t in every if t.in_ci))
     with_results = tuple(sorted(t.path for t in every if t.sinks))
-    if every and not tests_in_ci:
-        rule = rules["coverage.not-in-ci"]
-        findings.append(Finding(rule_id=rule.id, area=Area.COVERAGE, severity=rule.severity,
-                                confidence=Confidence.MEDIUM, message=rule.message, location=Location("."),
-                                remediation=rule.remediation, fingerprint=_fingerprint(rule.id)))
-    if every and not with_results:
-        rule = rules["coverage.no-results-storage"]
-        findings.append(Finding(rule_id=rule.id, area=Area.COVERAGE, severity=rule.severity,
-                                confidence=Confidence.MEDIUM, message=rule.message, location=Location("."),
-                                remediation=rule.remediation, fingerprint=_fingerprint(rule.id)))
-    env_tests = tuple(sorted(t.path for t in every if any(c.passed for c in t.checks if c.id == "load.env-config")))
+    for rule_id, lacking in (
+        ("coverage.not-in-ci", not tests_in_ci),
+        ("coverage.no-results-storage", not with_results),
+    ):
+        if every and lacking:
+            findings.append(_rule_finding(rules[rule_id], ".", "", {}, confidence=Confidence.MEDIUM))
+    env_tests = tuple(
+        sorted(t.path for t in every if any(c.passed for c in t.checks if c.id == "load.env-config"))
+    )
     return PlatformView(
         standard_tool=standard,
         standardization="none" if not every else ("standardized" if not migrate else "mixed"),
@@ -501,4 +639,3 @@ def _platform_view(standard: str, checks: CheckSet, services: list[ServiceCovera
         tests_with_results=with_results,
         tests_env_target=env_tests,
     )
-

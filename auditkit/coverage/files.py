@@ -13,12 +13,41 @@ from pathlib import Path
 
 __all__ = ["SKIP_DIRS", "Tree", "walk_tree"]
 
-SKIP_DIRS = frozenset({
-    ".git", ".hg", ".svn", "node_modules", "bower_components", "jspm_packages", "vendor", "dist", "build", "out",
-    ".next", ".nuxt", ".turbo", ".cache", "coverage", ".nyc_output", "__pycache__", ".venv", "venv", ".tox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", "target", ".gradle", ".idea", ".vscode", ".terraform",
-    "site-packages", ".yarn", ".pnpm-store",
-})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "bower_components",
+        "jspm_packages",
+        "vendor",
+        "dist",
+        "build",
+        "out",
+        ".next",
+        ".nuxt",
+        ".turbo",
+        ".cache",
+        "coverage",
+        ".nyc_output",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "target",
+        ".gradle",
+        ".idea",
+        ".vscode",
+        ".terraform",
+        "site-packages",
+        ".yarn",
+        ".pnpm-store",
+    }
+)
 
 
 @dataclass
@@ -58,9 +87,13 @@ def walk_tree(root: Path, exclude: tuple[str, ...] = ()) -> Tree:
                 real = os.path.realpath(entry.path)
                 if is_link:
                     if not (real == real_root or real.startswith(real_root + os.sep)):
-                        tree.notices.append(f"{child}: symlink to a folder outside the scanned root; not followed")
+                        tree.notices.append(
+                            f"{child}: symlink to a folder outside the scanned root; not followed"
+                        )
                         continue
-                    if real in seen or (real_root + os.sep + rel.replace("/", os.sep)).startswith(real + os.sep):
+                    if real in seen or (real_root + os.sep + rel.replace("/", os.sep)).startswith(
+                        real + os.sep
+                    ):
                         tree.notices.append(f"{child}: symlink loop or duplicate folder; not followed")
                         continue
                 if real in seen:

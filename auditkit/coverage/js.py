@@ -79,7 +79,9 @@ def string_value(node: Any | None) -> str | None:
             c.text.decode("utf-8", "replace") if c.type == "string_fragment" else _escape(c)
             for c in node.named_children
         )
-    if node.type == "template_string" and not any(c.type == "template_substitution" for c in node.named_children):
+    if node.type == "template_string" and not any(
+        c.type == "template_substitution" for c in node.named_children
+    ):
         return "".join(c.text.decode("utf-8", "replace") for c in node.named_children)
     return None
 
@@ -99,8 +101,10 @@ def call_name(node: Any) -> tuple[str | None, str | None]:
     if func.type == "member_expression":
         obj = func.child_by_field_name("object")
         prop = func.child_by_field_name("property")
-        return (obj.text.decode("utf-8", "replace") if obj is not None else None,
-                prop.text.decode("utf-8", "replace") if prop is not None else None)
+        return (
+            obj.text.decode("utf-8", "replace") if obj is not None else None,
+            prop.text.decode("utf-8", "replace") if prop is not None else None,
+        )
     return None, None
 
 
@@ -218,7 +222,11 @@ class JsFile:
                 lv = self.value(left, depth + 1)
                 if isinstance(lv, EnvRef):
                     return EnvRef(lv.name, self.value(right, depth + 1))
-                return lv if lv not in (None, "", False) and not isinstance(lv, Unknown) else self.value(right, depth + 1)
+                return (
+                    lv
+                    if lv not in (None, "", False) and not isinstance(lv, Unknown)
+                    else self.value(right, depth + 1)
+                )
             if optext == "+":
                 s = self.string(node, depth)
                 if s is not None:

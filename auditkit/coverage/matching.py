@@ -62,11 +62,17 @@ def split_url(text: str) -> ParsedUrl:
         m = _SCHEME_HOST.match(s)
         if m:
             raw_host = m.group("host").rsplit("@", 1)[-1]
-            if HOLE in raw_host or BASE_HOLE in raw_host or "${" in raw_host or "{{" in raw_host or "$" in raw_host:
+            if (
+                HOLE in raw_host
+                or BASE_HOLE in raw_host
+                or "${" in raw_host
+                or "{{" in raw_host
+                or "$" in raw_host
+            ):
                 from_env = True
             else:
                 host = f"{m.group('scheme').lower()}://{raw_host}"
-            s = s[m.end():]
+            s = s[m.end() :]
     for sep in ("?", "#"):
         cut = s.find(sep)
         if cut >= 0:
@@ -130,7 +136,7 @@ def match_requests(
             exact = length == len(rsegs)
             if not exact and (length == 0):
                 continue
-            tail = rsegs[len(rsegs) - length:]
+            tail = rsegs[len(rsegs) - length :]
             for ei in by_len[length]:
                 emethod, esegs = prepared[ei]
                 if emethod != ANY and rm != ANY and emethod != rm:

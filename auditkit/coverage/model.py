@@ -313,8 +313,11 @@ class PlatformView:
                 "present": {k: list(v) for k, v in sorted(self.categories_present.items())},
                 "missing": list(self.categories_missing),
             },
-            "ci": {"integrated": bool(self.tests_in_ci or self.ci_files), "files": list(self.ci_files),
-                   "tests": list(self.tests_in_ci)},
+            "ci": {
+                "integrated": bool(self.tests_in_ci or self.ci_files),
+                "files": list(self.ci_files),
+                "tests": list(self.tests_in_ci),
+            },
             "results_output": {"sinks": list(self.sinks), "tests": list(self.tests_with_results)},
             "configurable_target": {"tests": list(self.tests_env_target)},
         }
@@ -353,7 +356,9 @@ class CoverageResult:
     @property
     def uncovered(self) -> tuple[ServiceCoverage, ...]:
         """Services without any load test, critical ones first, then by name."""
-        return tuple(sorted((s for s in self.services if not s.covered), key=lambda s: (not s.critical, s.name)))
+        return tuple(
+            sorted((s for s in self.services if not s.covered), key=lambda s: (not s.critical, s.name))
+        )
 
     @property
     def load_tests(self) -> tuple[LoadTest, ...]:

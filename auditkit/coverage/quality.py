@@ -16,7 +16,17 @@ from auditkit.resources import data_file
 
 __all__ = ["Category", "Check", "CheckSet", "Rule", "load_checks", "score"]
 
-_CHECK_FIELDS = {"id", "fact", "title", "description", "weight", "severity", "remediation", "findings", "confidence"}
+_CHECK_FIELDS = {
+    "id",
+    "fact",
+    "title",
+    "description",
+    "weight",
+    "severity",
+    "remediation",
+    "findings",
+    "confidence",
+}
 _RULE_FIELDS = {"id", "severity", "message", "remediation"}
 _CATEGORY_FIELDS = {"id", "title", "severity", "patterns", "signals", "remediation"}
 _RULE_IDS = {
@@ -124,15 +134,27 @@ def parse_checks(data: Mapping[str, Any], source: str, disabled: Sequence[str] =
             raise DataFileError(f"{where}: weight: must be > 0, got {weight}")
         if cid in disabled:
             continue
-        checks.append(Check(id=cid, fact=fact, title=r.text("title"), description=r.text("description"),
-                            weight=weight, severity=r.severity(), remediation=r.text("remediation"),
-                            findings=r.boolean("findings", True), confidence=r.confidence()))
+        checks.append(
+            Check(
+                id=cid,
+                fact=fact,
+                title=r.text("title"),
+                description=r.text("description"),
+                weight=weight,
+                severity=r.severity(),
+                remediation=r.text("remediation"),
+                findings=r.boolean("findings", True),
+                confidence=r.confidence(),
+            )
+        )
     rules: dict[str, Rule] = {}
     for i, raw in enumerate(_list(data, "rule", source)):
         r = _Entry(raw, f"{source}: rule #{i + 1}", _RULE_FIELDS)
         rid = r.text("id")
         r.where = f"{source}: rule {rid!r}"
-        rules[rid] = Rule(id=rid, severity=r.severity(), message=r.text("message"), remediation=r.text("remediation"))
+        rules[rid] = Rule(
+            id=rid, severity=r.severity(), message=r.text("message"), remediation=r.text("remediation")
+        )
     missing = _RULE_IDS - set(rules)
     if missing:
         raise DataFileError(f"{source}: missing [[rule]] {sorted(missing)[0]!r}")
@@ -147,17 +169,31 @@ def parse_checks(data: Mapping[str, Any], source: str, disabled: Sequence[str] =
                 patterns.append(re.compile(p, re.IGNORECASE))
             except re.error as exc:
                 raise DataFileError(f"{r.where}: patterns: bad regular expression {p!r} ({exc})") from None
-        categories.append(Category(id=cat_id, title=r.text("title"), severity=r.severity(), patterns=tuple(patterns),
-                                   signals=tuple(r.strings("signals", required=False)),
-                                   remediation=r.text("remediation")))
+        categories.append(
+            Category(
+                id=cat_id,
+                title=r.text("title"),
+                severity=r.severity(),
+                patterns=tuple(patterns),
+                signals=tuple(r.strings("signals", required=False)),
+                remediation=r.text("remediation"),
+            )
+        )
     verdicts = _Entry(data.get("verdicts", {}), f"{source}: [verdicts]", {"good", "fair"})
     soak = _Entry(data.get("soak", {}), f"{source}: [soak]", {"min_duration_s"})
     good = verdicts.number("good", 7.0)
     fair = verdicts.number("fair", 4.0)
     if not 0 <= fair <= good <= 10:
         raise DataFileError(f"{source}: [verdicts]: need 0 <= fair <= good <= 10")
-    return CheckSet(source=source, checks=tuple(checks), rules=rules, categories=tuple(categories), good=good,
-                    fair=fair, soak_min_s=soak.number("min_duration_s", 1800.0))
+    return CheckSet(
+        source=source,
+        checks=tuple(checks),
+        rules=rules,
+        categories=tuple(categories),
+        good=good,
+        fair=fair,
+        soak_min_s=soak.number("min_duration_s", 1800.0),
+    )
 
 
 def score(facts: Facts, checks: CheckSet) -> tuple[float | None, tuple[CheckOutcome, ...]]:
@@ -175,9 +211,17 @@ def score(facts: Facts, checks: CheckSet) -> tuple[float | None, tuple[CheckOutc
         if value is not None:
             total += check.weight
             passed += check.weight if value else 0.0
-        outcomes.append(CheckOutcome(id=check.id, title=check.title, passed=value, weight=check.weight,
-                                     severity=check.severity.value, reason=reason,
-                                     line=facts.lines.get(check.fact) if value is False else None))
+        outcomes.append(
+            CheckOutcome(
+                id=check.id,
+                title=check.title,
+                passed=value,
+                weight=check.weight,
+                severity=check.severity.value,
+                reason=reason,
+                line=facts.lines.get(check.fact) if value is False else None,
+            )
+        )
     quality = round(10.0 * passed / total, 1) if total else None
     return quality, tuple(outcomes)
 
@@ -221,7 +265,11 @@ class _Entry:
 
     def strings(self, key: str, required: bool = True) -> list[str]:
         value = self.data.get(key, [] if not required else None)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
+        if (
+            not isinstance(value, list)
+            or not all(isinstance(v, str) for v in value)
+            or (required and not value)
+        ):
             raise DataFileError(f"{self.where}: {key}: expected a non-empty list of strings, got {value!r}")
         return value
 

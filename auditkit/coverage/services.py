@@ -22,8 +22,16 @@ from auditkit.coverage.files import Tree
 
 __all__ = ["MANIFESTS", "Service", "discover_services", "glob_match"]
 
-MANIFESTS = ("package.json", "pyproject.toml", "go.mod", "Dockerfile", "pom.xml", "build.gradle", "build.gradle.kts",
-             "Cargo.toml")
+MANIFESTS = (
+    "package.json",
+    "pyproject.toml",
+    "go.mod",
+    "Dockerfile",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Cargo.toml",
+)
 _LIBRARY_ROOTS = ("packages", "libs", "lib", "shared")
 _RUNNABLE = re.compile(
     rb'"(?:start|serve|start:prod|dev)"\s*:|"(?:express|fastify|koa|@nestjs/core|@hapi/hapi|hapi|next)"\s*:|'
@@ -57,7 +65,9 @@ def glob_match(path: str, pattern: str) -> bool:
     return rec(0, 0)
 
 
-def discover_services(tree: Tree, config: CoverageConfig, read: Callable[[str], bytes | None]) -> list[Service]:
+def discover_services(
+    tree: Tree, config: CoverageConfig, read: Callable[[str], bytes | None]
+) -> list[Service]:
     """Find the services of ``tree`` according to ``config`` (sorted by path)."""
     found: dict[str, tuple[str, ...]] = {}
     dirs = sorted(tree.dirs)

@@ -44,9 +44,17 @@ def literal_finder(needle: str) -> Callable[[Sequence[Path]], Sequence[Finding]]
         for path in paths:
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if needle in line:
-                    out.append(Finding(rule_id="generic-password", area=Area.SECRETS, severity=Severity.CRITICAL,
-                                       confidence=Confidence.HIGH, message="hardcoded password",
-                                       location=Location(str(path), number), redacted="Tick***"))
+                    out.append(
+                        Finding(
+                            rule_id="generic-password",
+                            area=Area.SECRETS,
+                            severity=Severity.CRITICAL,
+                            confidence=Confidence.HIGH,
+                            message="hardcoded password",
+                            location=Location(str(path), number),
+                            redacted="Tick***",
+                        )
+                    )
         return out
 
     return find

@@ -19,8 +19,10 @@ Write = Callable[[str, str], Path]
 
 def test_unparsable_files_become_notices(write: Write, tmp_path: Path) -> None:
     write("services/a/package.json", '{"scripts": {"start": "node ."}')  # truncated JSON
-    write("services/a/tests/load/broken.js", "import http from 'k6/http';\nexport const options = { stages: [\n"
-                                             "http.get(`${__ENV.B}/x`);\n")
+    write(
+        "services/a/tests/load/broken.js",
+        "import http from 'k6/http';\nexport const options = { stages: [\nhttp.get(`${__ENV.B}/x`);\n",
+    )
     write("services/a/tests/load/bad.yml", "config:\n  phases: [\n scenarios: {flow\n")
     write("services/a/plan.jmx", "<jmeterTestPlan><hashTree></jmeterTestPlan>")
     write("services/a/bomb.jmx", '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">]>\n<a>&lol;</a>')
@@ -69,17 +71,28 @@ def test_missing_root_is_an_error(tmp_path: Path) -> None:
         analyze(tmp_path / "f", default_config(tmp_path))
 
 
-@pytest.mark.parametrize("text,message", [
-    ('[[check]]\nid = "x"\nfact = "nope"\n', "check 'x': fact: unknown fact 'nope'"),
-    ('[[check]]\nid = "x"\nfact = "checks"\ntitle = "t"\ndescription = "d"\nweight = "heavy"\n',
-     "check 'x': weight: expected a number"),
-    ('[[check]]\nid = "x"\nfact = "checks"\ntitle = "t"\ndescription = "d"\nweight = 1\nseverity = "awful"\n'
-     'remediation = "r"\n', "check 'x': severity: unknown severity"),
-    ('[[check]]\nid = "x"\nfact = "checks"\ntitle = "t"\ndescription = "d"\nweight = 1\nseverity = "low"\n'
-     'remediation = ""\n', "check 'x': remediation: expected a non-empty string"),
-    ('[[check]]\nid = "x"\nfact = "checks"\nwieght = 1\n', "check #1: wieght: unknown field"),
-    ("not toml = = ", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('[[check]]\nid = "x"\nfact = "nope"\n', "check 'x': fact: unknown fact 'nope'"),
+        (
+            '[[check]]\nid = "x"\nfact = "checks"\ntitle = "t"\ndescription = "d"\nweight = "heavy"\n',
+            "check 'x': weight: expected a number",
+        ),
+        (
+            '[[check]]\nid = "x"\nfact = "checks"\ntitle = "t"\ndescription = "d"\nweight = 1\nseverity = "awful"\n'
+            'remediation = "r"\n',
+            "check 'x': severity: unknown severity",
+        ),
+        (
+            '[[check]]\nid = "x"\nfact = "checks"\ntitle = "t"\ndescription = "d"\nweight = 1\nseverity = "low"\n'
+            'remediation = ""\n',
+            "check 'x': remediation: expected a non-empty string",
+        ),
+        ('[[check]]\nid = "x"\nfact = "checks"\nwieght = 1\n', "check #1: wieght: unknown field"),
+        ("not toml = = ", "not valid TOML"),
+    ],
+)
 def test_checks_file_errors_name_file_check_and_field(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "checks.toml"
     path.write_text(text)

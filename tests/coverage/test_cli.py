@@ -50,18 +50,30 @@ def test_fail_under_and_usage_errors(replica: Path, tmp_path: Path) -> None:
 
 def test_subprocess_help_and_run(replica: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
-    help_run = subprocess.run([sys.executable, "-m", "auditkit", "coverage", "--help"], capture_output=True,
-                              text=True, env=env, check=False)
+    help_run = subprocess.run(
+        [sys.executable, "-m", "auditkit", "coverage", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert help_run.returncode == 0 and "--format" in help_run.stdout
-    run = subprocess.run([sys.executable, "-m", "auditkit", "coverage", str(replica), "--format", "json"],
-                         capture_output=True, text=True, env=env, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "auditkit", "coverage", str(replica), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert run.returncode == 0
     assert json.loads(run.stdout)["summary"]["tools"] == {"ab": 1, "artillery": 1, "k6": 1}
     assert "Traceback" not in run.stderr
 
 
 def test_cli_import_stays_light() -> None:
-    code = ("import sys, auditkit.cli, auditkit.coverage; "
-            "print(sorted(m for m in sys.modules if m.startswith(('tree_sitter', 'yaml', 'httpx', 'jinja2'))))")
+    code = (
+        "import sys, auditkit.cli, auditkit.coverage; "
+        "print(sorted(m for m in sys.modules if m.startswith(('tree_sitter', 'yaml', 'httpx', 'jinja2'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -34,16 +34,22 @@ def test_config_lists_renames_excludes_and_marks_critical(write: Write, tmp_path
     write("platform/core/users/package.json", "{}")
     write("platform/core/billing/package.json", "{}")
     write("platform/core/legacy/package.json", "{}")
-    write("platform/core/users/load/users.js", "import http from 'k6/http';\nexport default () => http.get(`${__ENV.B}/u`);\n")
+    write(
+        "platform/core/users/load/users.js",
+        "import http from 'k6/http';\nexport default () => http.get(`${__ENV.B}/u`);\n",
+    )
     write("perf/billing.js", "import http from 'k6/http';\nexport default () => http.get(`${__ENV.B}/b`);\n")
-    write(".auditkit.toml", """
+    write(
+        ".auditkit.toml",
+        """
         [coverage]
         services = ["platform/core/*"]
         exclude = ["platform/core/legacy"]
         rename = { "platform/core/users" = "identity" }
         critical = ["billing"]
         test_map = { "perf/billing.js" = "billing" }
-        """)
+        """,
+    )
     cfg = load_config(tmp_path)
     r = analyze(tmp_path, cfg, secret_finder=None)
     found = {s.name: s for s in r.services}
@@ -55,43 +61,60 @@ def test_config_lists_renames_excludes_and_marks_critical(write: Write, tmp_path
 
 def test_fastapi_flask_and_openapi_endpoints(write: Write, tmp_path: Path) -> None:
     write("services/py/pyproject.toml", "[project]\nname='py'\n")
-    write("services/py/app/main.py", """
+    write(
+        "services/py/app/main.py",
+        """
         from fastapi import FastAPI
         from .routers import items
         app = FastAPI()
         app.include_router(items.router, prefix="/api/items")
         @app.get("/health")
         def health(): return {}
-        """)
-    write("services/py/app/routers/items.py", """
+        """,
+    )
+    write(
+        "services/py/app/routers/items.py",
+        """
         from fastapi import APIRouter
         router = APIRouter()
         @router.get("/{item_id}")
         async def get_item(item_id: int): ...
         @router.api_route("/", methods=["POST", "PUT"])
         async def upsert(): ...
-        """)
+        """,
+    )
     write("services/fl/Dockerfile", "FROM python\n")
-    write("services/fl/app.py", """
+    write(
+        "services/fl/app.py",
+        """
         from flask import Blueprint, Flask
         app = Flask(__name__)
         bp = Blueprint("orders", __name__, url_prefix="/orders")
         @bp.route("/<int:order_id>", methods=["GET", "DELETE"])
         def order(order_id): ...
         app.register_blueprint(bp)
-        """)
+        """,
+    )
     write("services/spec/Dockerfile", "FROM scratch\n")
-    write("services/spec/openapi.yaml", """
+    write(
+        "services/spec/openapi.yaml",
+        """
         openapi: 3.0.0
         servers: [{url: "https://api.example.com/v2"}]
         paths:
           /pets: {get: {}, post: {}}
           /pets/{petId}: {get: {}}
-        """)
+        """,
+    )
     write("services/spec/src/server.js", "app.get('/not-counted', (req, res) => res.end());\n")
     found = _services(tmp_path)
     eps = lambda name: {(e.method, e.path) for e in found[name].endpoints}  # noqa: E731
-    assert eps("py") == {("GET", "/api/items/{}"), ("POST", "/api/items"), ("PUT", "/api/items"), ("GET", "/health")}
+    assert eps("py") == {
+        ("GET", "/api/items/{}"),
+        ("POST", "/api/items"),
+        ("PUT", "/api/items"),
+        ("GET", "/health"),
+    }
     assert eps("fl") == {("GET", "/orders/{}"), ("DELETE", "/orders/{}")}
     assert found["spec"].endpoint_source == "openapi"
     assert eps("spec") == {("GET", "/v2/pets"), ("POST", "/v2/pets"), ("GET", "/v2/pets/{}")}
@@ -99,7 +122,9 @@ def test_fastapi_flask_and_openapi_endpoints(write: Write, tmp_path: Path) -> No
 
 def test_express_koa_fastify_prefixes_and_matching(write: Write, tmp_path: Path) -> None:
     write("services/shop/package.json", '{"scripts": {"start": "node ."}}')
-    write("services/shop/src/index.js", """
+    write(
+        "services/shop/src/index.js",
+        """
         const express = require('express');
         const orders = require('./orders');
         const app = express();
@@ -109,23 +134,32 @@ def test_express_koa_fastify_prefixes_and_matching(write: Write, tmp_path: Path)
         app.use('/admin', admin);
         app.route('/api/cart').get((q, s) => s.end()).post((q, s) => s.end());
         axios.get('/api/other-service/x', handler);
-        """)
-    write("services/shop/src/orders.js", """
+        """,
+    )
+    write(
+        "services/shop/src/orders.js",
+        """
         const router = require('express').Router();
         router.get('/:orderId', (req, res) => res.end());
         router.post('/', async (req, res) => res.end());
         router.get('/search', (req, res) => res.end());
         module.exports = router;
-        """)
-    write("services/shop/src/plugins.ts", """
+        """,
+    )
+    write(
+        "services/shop/src/plugins.ts",
+        """
         import Router from '@koa/router';
         const r = new Router({ prefix: '/koa' });
         r.get('/ping', (ctx) => { ctx.body = 'pong'; });
         export async function routes(fastify: any) {
           fastify.route({ method: ['GET', 'HEAD'], url: '/fast/:id', handler: async () => 1 });
         }
-        """)
-    write("services/shop/tests/load/shop.js", """
+        """,
+    )
+    write(
+        "services/shop/tests/load/shop.js",
+        """
         import http from 'k6/http';
         const B = __ENV.SHOP;
         export default function () {
@@ -133,13 +167,22 @@ def test_express_koa_fastify_prefixes_and_matching(write: Write, tmp_path: Path)
           http.get(`${B}/api/orders/${Math.floor(Math.random() * 100)}`);
           http.get(`${B}/v1/fast/9`);
         }
-        """)
+        """,
+    )
     found = _services(tmp_path)
     shop = found["shop"]
     eps = {(e.method, e.path): e for e in shop.endpoints}
-    assert set(eps) == {("GET", "/api/orders/{}"), ("POST", "/api/orders"), ("GET", "/api/orders/search"),
-                        ("DELETE", "/admin/cache"), ("GET", "/api/cart"), ("POST", "/api/cart"),
-                        ("GET", "/koa/ping"), ("GET", "/fast/{}"), ("HEAD", "/fast/{}")}
+    assert set(eps) == {
+        ("GET", "/api/orders/{}"),
+        ("POST", "/api/orders"),
+        ("GET", "/api/orders/search"),
+        ("DELETE", "/admin/cache"),
+        ("GET", "/api/cart"),
+        ("POST", "/api/cart"),
+        ("GET", "/koa/ping"),
+        ("GET", "/fast/{}"),
+        ("HEAD", "/fast/{}"),
+    }
     covered = {k for k, e in eps.items() if e.covered}
     # /search matches the literal route, not /:orderId; /v1/fast/9 matches /fast/{} by suffix.
     assert covered == {("GET", "/api/orders/search"), ("GET", "/api/orders/{}"), ("GET", "/fast/{}")}

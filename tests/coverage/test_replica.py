@@ -47,25 +47,50 @@ def test_quality_verdicts_match_the_audit(replica: Path) -> None:
     assert central.verdict == "poor" and central.quality is not None and central.quality < 2
     failed = {c.id for c in central.checks if c.passed is False}
     # The audit: no ramp-up, no thresholds, no percentiles, hard-coded host, password, psql loop.
-    assert {"load.ramp-up", "load.thresholds", "load.percentiles", "load.env-config", "load.secrets-env",
-            "load.db-tool"} <= failed
+    assert {
+        "load.ramp-up",
+        "load.thresholds",
+        "load.percentiles",
+        "load.env-config",
+        "load.secrets-env",
+        "load.db-tool",
+    } <= failed
     host = next(c for c in central.checks if c.id == "load.env-config")
     assert "localhost:3000" in host.reason
     # The k6 test: env config, stages, thresholds, percentiles, checks all pass.
     passed = {c.id for c in k6.checks if c.passed}
-    assert {"load.env-config", "load.ramp-up", "load.ramp-down", "load.thresholds", "load.percentiles",
-            "load.checks", "load.think-time", "load.secrets-env"} <= passed
+    assert {
+        "load.env-config",
+        "load.ramp-up",
+        "load.ramp-down",
+        "load.thresholds",
+        "load.percentiles",
+        "load.checks",
+        "load.think-time",
+        "load.secrets-env",
+    } <= passed
     # Artillery: weighted scenarios, think time, CSV data, expectations, StatsD, env target.
     apassed = {c.id for c in art.checks if c.passed}
-    assert {"load.weighted-scenarios", "load.think-time", "load.test-data", "load.checks", "load.results-output",
-            "load.env-config", "load.ramp-up", "load.open-model"} <= apassed
+    assert {
+        "load.weighted-scenarios",
+        "load.think-time",
+        "load.test-data",
+        "load.checks",
+        "load.results-output",
+        "load.env-config",
+        "load.ramp-up",
+        "load.open-model",
+    } <= apassed
     assert "statsd" in art.sinks
 
 
 def test_requests_and_endpoints(replica: Path) -> None:
     r = _run(replica)
     central = r.platform_tests[0]
-    assert {(q.method, q.path) for q in central.requests} == {("GET", "/health"), ("GET", "/api/events/search")}
+    assert {(q.method, q.path) for q in central.requests} == {
+        ("GET", "/health"),
+        ("GET", "/api/events/search"),
+    }
     analytics = next(s for s in r.services if s.name == "analytics-service")
     assert analytics.endpoint_source == "code"
     covered = {e.path for e in analytics.endpoints if e.covered}
@@ -84,7 +109,12 @@ def test_findings_uncovered_critical_first(replica: Path) -> None:
     assert all(f.area is Area.COVERAGE for f in r.findings)
     crit = [f for f in r.findings if f.rule_id == "coverage.critical-service-untested"]
     assert {f.location.path.rsplit("/", 1)[-1] for f in crit} == {
-        "api-gateway", "auth-service", "payment-service", "order-service", "ticket-service"}
+        "api-gateway",
+        "auth-service",
+        "payment-service",
+        "order-service",
+        "ticket-service",
+    }
     assert all(f.severity is Severity.HIGH for f in crit)
     assert r.uncovered[0].critical and not r.uncovered[-1].critical
     # Secrets are the secret scanner's findings: the coverage check lowers the score, no duplicate finding.
@@ -109,8 +139,14 @@ def test_json_contract(replica: Path) -> None:
         assert {"name", "path", "critical", "load_tests", "endpoints_total", "endpoints_covered"} <= set(svc)
         for t in svc["load_tests"]:
             assert {"path", "tool", "quality", "issues"} <= set(t)
-    assert {"services_total", "services_covered", "coverage_pct", "endpoints_total", "endpoints_covered",
-            "tools"} <= set(doc["summary"])
+    assert {
+        "services_total",
+        "services_covered",
+        "coverage_pct",
+        "endpoints_total",
+        "endpoints_covered",
+        "tools",
+    } <= set(doc["summary"])
     assert doc["summary"]["tools"] == {"ab": 1, "artillery": 1, "k6": 1}
 
 

@@ -25,7 +25,9 @@ def _reqs(test: LoadTest) -> set[tuple[str, str]]:
 
 
 def test_k6_typescript_arrival_rate_scenarios(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("load/checkout.ts", """
+    write(
+        "load/checkout.ts",
+        """
         import http from 'k6/http';
         import { check, sleep } from 'k6';
         import { SharedArray } from 'k6/data';
@@ -46,26 +48,39 @@ def test_k6_typescript_arrival_rate_scenarios(write: Callable[[str, str], Path],
           sleep(1);
         }
         export function handleSummary(data: unknown) { return { 'summary.json': JSON.stringify(data) }; }
-        """)
+        """,
+    )
     t = _tests(tmp_path)["load/checkout.ts"]
     assert t.tool == "k6"
     assert _reqs(t) == {("POST", "/api/cart/{}/checkout"), ("DELETE", "/api/cart/{}")}
-    for cid in ("load.env-config", "load.ramp-up", "load.thresholds", "load.percentiles", "load.checks",
-                "load.think-time", "load.weighted-scenarios", "load.test-data", "load.open-model",
-                "load.results-output"):
+    for cid in (
+        "load.env-config",
+        "load.ramp-up",
+        "load.thresholds",
+        "load.percentiles",
+        "load.checks",
+        "load.think-time",
+        "load.weighted-scenarios",
+        "load.test-data",
+        "load.open-model",
+        "load.results-output",
+    ):
         assert _check(t, cid) is True, cid
     assert "soak" in t.categories and "checkout" in t.categories
 
 
 def test_k6_bad_practices(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("perf/smoke.js", """
+    write(
+        "perf/smoke.js",
+        """
         const http = require('k6/http');
         export const options = { vus: 200, duration: '30s', thresholds: { http_req_duration: ['avg<300'], http_reqs: ['rate>500'] } };
         export default function () {
           http.get('https://api.example.com/v1/items/42');
           http.batch([['GET', 'https://api.example.com/v1/items'], { method: 'POST', url: 'https://api.example.com/v1/items' }]);
         }
-        """)
+        """,
+    )
     t = _tests(tmp_path)["perf/smoke.js"]
     assert _reqs(t) == {("GET", "/v1/items/{}"), ("GET", "/v1/items"), ("POST", "/v1/items")}
     assert _check(t, "load.env-config") is False
@@ -76,8 +91,12 @@ def test_k6_bad_practices(write: Callable[[str, str], Path], tmp_path: Path) -> 
     assert any("api.example.com" in i for i in t.issues)
 
 
-@pytest.mark.parametrize("name,text", [
-    ("search.yml", """
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        (
+            "search.yml",
+            """
         config:
           target: "{{ $env.TARGET_URL }}"
           phases:
@@ -102,15 +121,21 @@ def test_k6_bad_practices(write: Callable[[str, str], Path], tmp_path: Path) -> 
                     - statusCode: 200
               - get:
                   url: "/events/{{ id }}"
-        """),
-    ("search.json", """
+        """,
+        ),
+        (
+            "search.json",
+            """
         {"config": {"target": "{{ $env.TARGET_URL }}", "phases": [{"duration": 30, "arrivalRate": 2, "rampTo": 20},
           {"duration": 10, "arrivalRate": 100}], "ensure": {"p99": 250},
           "plugins": {"publish-metrics": [{"type": "prometheus"}]}},
          "scenarios": [{"name": "login storm", "flow": [{"post": {"url": "/auth/login", "expect": [{"statusCode": 200}]}},
                        {"get": {"url": "/events/{{ id }}"}}]}]}
-        """),
-    ("search.ts", """
+        """,
+        ),
+        (
+            "search.ts",
+            """
         export const config = {
           target: process.env.TARGET_URL,
           phases: [{ duration: 30, arrivalRate: 2, rampTo: 20 }, { duration: 10, arrivalRate: 100 }],
@@ -119,9 +144,13 @@ def test_k6_bad_practices(write: Callable[[str, str], Path], tmp_path: Path) -> 
         };
         export const scenarios = [{ name: 'login storm', flow: [
           { post: { url: '/auth/login', expect: [{ statusCode: 200 }] } }, { get: { url: `/events/{{ id }}` } }] }];
-        """),
-])
-def test_artillery_yaml_json_ts(write: Callable[[str, str], Path], tmp_path: Path, name: str, text: str) -> None:
+        """,
+        ),
+    ],
+)
+def test_artillery_yaml_json_ts(
+    write: Callable[[str, str], Path], tmp_path: Path, name: str, text: str
+) -> None:
     write(f"load/{name}", text)
     t = _tests(tmp_path)[f"load/{name}"]
     assert t.tool == "artillery"
@@ -135,21 +164,26 @@ def test_artillery_yaml_json_ts(write: Callable[[str, str], Path], tmp_path: Pat
 
 
 def test_artillery_hardcoded_target(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("load/a.yml", """
+    write(
+        "load/a.yml",
+        """
         config:
           target: "http://10.0.0.5:8080/api"
           phases: [{duration: 60, arrivalRate: 50}]
         scenarios:
           - flow:
               - get: {url: "/items"}
-        """)
+        """,
+    )
     t = _tests(tmp_path)["load/a.yml"]
     assert _check(t, "load.env-config") is False and _check(t, "load.ramp-up") is False
     assert _reqs(t) == {("GET", "/api/items")}
 
 
 def test_locust(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("locust/locustfile.py", """
+    write(
+        "locust/locustfile.py",
+        """
         import os
         from locust import FastHttpUser, LoadTestShape, between, events, task
 
@@ -175,25 +209,41 @@ def test_locust(write: Callable[[str, str], Path], tmp_path: Path) -> None:
         def _(environment, **kw):
             if environment.stats.total.get_response_time_percentile(0.95) > 800:
                 environment.process_exit_code = 1
-        """)
+        """,
+    )
     t = _tests(tmp_path)["locust/locustfile.py"]
     assert t.tool == "locust"
     assert _reqs(t) == {("GET", "/events/{}"), ("POST", "/orders")}
-    for cid in ("load.env-config", "load.ramp-up", "load.thresholds", "load.percentiles", "load.checks",
-                "load.think-time", "load.weighted-scenarios"):
+    for cid in (
+        "load.env-config",
+        "load.ramp-up",
+        "load.thresholds",
+        "load.percentiles",
+        "load.checks",
+        "load.think-time",
+        "load.weighted-scenarios",
+    ):
         assert _check(t, cid) is True, cid
 
 
-@pytest.mark.parametrize("tool,line,expected_open", [
-    ("ab", 'ab -k -n 1000 -c 50 -p body.json "${TARGET:-http://localhost}/api/orders"', False),
-    ("wrk", "wrk -t4 -c100 -d30s --latency $TARGET/api/events", False),
-    ("wrk2", "wrk2 -t2 -c50 -d60s -R 2000 --latency $TARGET/api/events", True),
-    ("hey", "hey -z 30s -c 20 -m PUT $TARGET/api/items/7", False),
-    ("siege", "siege -c 25 -t 1M -d 2 $TARGET/api/search", False),
-    ("vegeta", 'echo "GET $TARGET/api/events" | vegeta attack -rate=100 -duration=30s | vegeta report', True),
-])
-def test_command_line_tools_in_shell(write: Callable[[str, str], Path], tmp_path: Path, tool: str, line: str,
-                                     expected_open: bool) -> None:
+@pytest.mark.parametrize(
+    "tool,line,expected_open",
+    [
+        ("ab", 'ab -k -n 1000 -c 50 -p body.json "${TARGET:-http://localhost}/api/orders"', False),
+        ("wrk", "wrk -t4 -c100 -d30s --latency $TARGET/api/events", False),
+        ("wrk2", "wrk2 -t2 -c50 -d60s -R 2000 --latency $TARGET/api/events", True),
+        ("hey", "hey -z 30s -c 20 -m PUT $TARGET/api/items/7", False),
+        ("siege", "siege -c 25 -t 1M -d 2 $TARGET/api/search", False),
+        (
+            "vegeta",
+            'echo "GET $TARGET/api/events" | vegeta attack -rate=100 -duration=30s | vegeta report',
+            True,
+        ),
+    ],
+)
+def test_command_line_tools_in_shell(
+    write: Callable[[str, str], Path], tmp_path: Path, tool: str, line: str, expected_open: bool
+) -> None:
     write("scripts/load.sh", f"#!/bin/sh\n{line}\n")
     t = _tests(tmp_path)["scripts/load.sh"]
     assert t.tool == tool
@@ -204,11 +254,14 @@ def test_command_line_tools_in_shell(write: Callable[[str, str], Path], tmp_path
 
 
 def test_pgbench_in_makefile(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("db/Makefile", """
+    write(
+        "db/Makefile",
+        """
         DB_HOST ?= localhost
         bench:
         \tpgbench -h $(DB_HOST) -c 20 -j 4 -T 600 -R 500 --log -f reads.sql@9 -f writes.sql@1 tickets
-        """.replace("\\t", "\t"))
+        """.replace("\\t", "\t"),
+    )
     t = _tests(tmp_path)["db/Makefile"]
     assert t.tool == "pgbench"
     assert _check(t, "load.weighted-scenarios") is True and _check(t, "load.open-model") is True
@@ -217,14 +270,22 @@ def test_pgbench_in_makefile(write: Callable[[str, str], Path], tmp_path: Path) 
 
 
 def test_tools_in_package_json_and_ci(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("services/api/package.json", '{"name": "api", "scripts": {"start": "node .", '
-                                       '"load": "k6 run --out influxdb=http://influx:8086/k6 tests/load/api.js", '
-                                       '"bench": "autocannon x", "stress": "hey -n 100 http://localhost:3000/ping"}}')
-    write("services/api/tests/load/api.js", """
+    write(
+        "services/api/package.json",
+        '{"name": "api", "scripts": {"start": "node .", '
+        '"load": "k6 run --out influxdb=http://influx:8086/k6 tests/load/api.js", '
+        '"bench": "autocannon x", "stress": "hey -n 100 http://localhost:3000/ping"}}',
+    )
+    write(
+        "services/api/tests/load/api.js",
+        """
         import http from 'k6/http';
         export default function () { http.get(`${__ENV.BASE}/ping`); }
-        """)
-    write(".github/workflows/perf.yml", """
+        """,
+    )
+    write(
+        ".github/workflows/perf.yml",
+        """
         on: [push]
         jobs:
           perf:
@@ -234,7 +295,8 @@ def test_tools_in_package_json_and_ci(write: Callable[[str, str], Path], tmp_pat
                   npm ci
                   cd services/api && npm run load
               - run: ab -n 10 -c 2 https://staging.example.com/ping
-        """)
+        """,
+    )
     write("Jenkinsfile", "pipeline { stages { stage('p') { steps { sh 'wrk -t1 -c1 -d5s $URL/ping' } } } }\n")
     r = analyze(tmp_path, default_config(tmp_path), secret_finder=None)
     tests = {t.path: t for t in r.load_tests}
@@ -249,7 +311,9 @@ def test_tools_in_package_json_and_ci(write: Callable[[str, str], Path], tmp_pat
 
 
 def test_jmeter(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("jmeter/plan.jmx", """
+    write(
+        "jmeter/plan.jmx",
+        """
         <?xml version="1.0" encoding="UTF-8"?>
         <jmeterTestPlan version="1.2">
           <hashTree>
@@ -269,7 +333,8 @@ def test_jmeter(write: Callable[[str, str], Path], tmp_path: Path) -> None:
             </hashTree>
           </hashTree>
         </jmeterTestPlan>
-        """)
+        """,
+    )
     t = _tests(tmp_path)["jmeter/plan.jmx"]
     assert t.tool == "jmeter" and _reqs(t) == {("POST", "/api/checkout")}
     assert _check(t, "load.ramp-up") is True and _check(t, "load.checks") is True
@@ -277,8 +342,12 @@ def test_jmeter(write: Callable[[str, str], Path], tmp_path: Path) -> None:
     assert _check(t, "load.thresholds") is False and _check(t, "load.env-config") is True
 
 
-@pytest.mark.parametrize("name,text", [
-    ("BasicSimulation.scala", """
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        (
+            "BasicSimulation.scala",
+            """
         import io.gatling.core.Predef._
         import io.gatling.http.Predef._
         class BasicSimulation extends Simulation {
@@ -288,8 +357,11 @@ def test_jmeter(write: Callable[[str, str], Path], tmp_path: Path) -> None:
           setUp(scn.inject(rampUsersPerSec(1).to(50).during(120))).protocols(httpProtocol)
             .assertions(global.responseTime.percentile(95).lt(800))
         }
-        """),
-    ("BasicSimulation.java", """
+        """,
+        ),
+        (
+            "BasicSimulation.java",
+            """
         import static io.gatling.javaapi.core.CoreDsl.*;
         import io.gatling.javaapi.core.*;
         public class BasicSimulation extends Simulation {
@@ -298,8 +370,11 @@ def test_jmeter(write: Callable[[str, str], Path], tmp_path: Path) -> None:
             .exec(http("one").get("/api/events/#{id}"));
           { setUp(scn.injectOpen(rampUsersPerSec(1).to(50).during(120))).assertions(global().responseTime().percentile(95.0).lt(800)); }
         }
-        """),
-    ("BasicSimulation.kt", """
+        """,
+        ),
+        (
+            "BasicSimulation.kt",
+            """
         import io.gatling.javaapi.core.CoreDsl.*
         class BasicSimulation : Simulation() {
           val p = http.baseUrl(System.getenv("TARGET"))
@@ -307,23 +382,35 @@ def test_jmeter(write: Callable[[str, str], Path], tmp_path: Path) -> None:
             .exec(http("one").get("/api/events/#{id}"))
           init { setUp(scn.injectOpen(rampUsersPerSec(1.0).to(50.0).during(120))).assertions(global().responseTime().percentile(95.0).lt(800)) }
         }
-        """),
-])
+        """,
+        ),
+    ],
+)
 def test_gatling(write: Callable[[str, str], Path], tmp_path: Path, name: str, text: str) -> None:
     write(f"perf/src/{name}", text)
     t = _tests(tmp_path)[f"perf/src/{name}"]
     assert t.tool == "gatling"
     assert _reqs(t) == {("GET", "/api/events"), ("GET", "/api/events/{}")}
-    for cid in ("load.env-config", "load.ramp-up", "load.thresholds", "load.percentiles", "load.checks",
-                "load.think-time", "load.open-model"):
+    for cid in (
+        "load.env-config",
+        "load.ramp-up",
+        "load.thresholds",
+        "load.percentiles",
+        "load.checks",
+        "load.think-time",
+        "load.open-model",
+    ):
         assert _check(t, cid) is True, cid
 
 
 def test_stepped_ramp_in_a_loop(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("bench/ramp.sh", """
+    write(
+        "bench/ramp.sh",
+        """
         for c in 10 50 100 20; do
           hey -z 30s -c $c "$TARGET/api/events"
         done
-        """)
+        """,
+    )
     t = _tests(tmp_path)["bench/ramp.sh"]
     assert _check(t, "load.ramp-up") is True and _check(t, "load.ramp-down") is True

@@ -17,17 +17,40 @@ from auditkit.coverage.routes.base import FileRoutes, Mount, Route, resolve_modu
 
 __all__ = ["extract_express"]
 
-_VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "del": "DELETE",
-          "head": "HEAD", "options": "OPTIONS", "all": ANY}
-_RECEIVER = re.compile(r"^(?:app|application|server|fastify|instance|api|r|routes?|\w*router|\w*routes|v\d+|"
-                       r"\w*app|\w*server)$", re.IGNORECASE)
-_NOT_SERVER = re.compile(r"^(?:axios|http|https|got|superagent|request|fetch|ky|client|\w*client|\$http|"
-                         r"httpservice|supertest|agent|cache|redis|map|params|query|headers|res|req|ctx)$",
-                         re.IGNORECASE)
-_FACTORIES = re.compile(r"^(?:express|Router|express\.Router|fastify|Fastify|Koa|Hapi\.server|Hapi\.Server|"
-                        r"new\s+Router|new\s+KoaRouter|new\s+Koa)")
-_FUNCTION_NODES = {"arrow_function", "function_expression", "function", "identifier", "member_expression",
-                   "call_expression", "array"}
+_VERBS = {
+    "get": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "del": "DELETE",
+    "head": "HEAD",
+    "options": "OPTIONS",
+    "all": ANY,
+}
+_RECEIVER = re.compile(
+    r"^(?:app|application|server|fastify|instance|api|r|routes?|\w*router|\w*routes|v\d+|"
+    r"\w*app|\w*server)$",
+    re.IGNORECASE,
+)
+_NOT_SERVER = re.compile(
+    r"^(?:axios|http|https|got|superagent|request|fetch|ky|client|\w*client|\$http|"
+    r"httpservice|supertest|agent|cache|redis|map|params|query|headers|res|req|ctx)$",
+    re.IGNORECASE,
+)
+_FACTORIES = re.compile(
+    r"^(?:express|Router|express\.Router|fastify|Fastify|Koa|Hapi\.server|Hapi\.Server|"
+    r"new\s+Router|new\s+KoaRouter|new\s+Koa)"
+)
+_FUNCTION_NODES = {
+    "arrow_function",
+    "function_expression",
+    "function",
+    "identifier",
+    "member_expression",
+    "call_expression",
+    "array",
+}
 
 
 def _receiver(node: Any) -> str:
@@ -70,14 +93,27 @@ def extract_express(js: JsFile, fr: FileRoutes, known: set[str]) -> None:
                 owner, fn = call_name(base)
                 if fn == "route":
                     inner = base.child_by_field_name("arguments")
-                    path = string_value(inner.named_children[0]) if inner is not None and inner.named_children else None
+                    path = (
+                        string_value(inner.named_children[0])
+                        if inner is not None and inner.named_children
+                        else None
+                    )
                     if path is not None and method in _VERBS:
                         root_obj = base.child_by_field_name("function").child_by_field_name("object")
-                        fr.routes.append(Route(_VERBS[method], path, node_line(node), "express",
-                                               _receiver(root_obj) if root_obj is not None else ""))
+                        fr.routes.append(
+                            Route(
+                                _VERBS[method],
+                                path,
+                                node_line(node),
+                                "express",
+                                _receiver(root_obj) if root_obj is not None else "",
+                            )
+                        )
                     break
                 f = base.child_by_field_name("function")
-                base = f.child_by_field_name("object") if f is not None and f.type == "member_expression" else f
+                base = (
+                    f.child_by_field_name("object") if f is not None and f.type == "member_expression" else f
+                )
                 if base is None:
                     break
             continue
@@ -96,8 +132,9 @@ def extract_express(js: JsFile, fr: FileRoutes, known: set[str]) -> None:
                 if isinstance(path, str):
                     for m in methods:
                         verb = str(m).upper() if isinstance(m, str) else ANY
-                        fr.routes.append(Route(ANY if verb == "*" else verb, path, node_line(node), "fastify",
-                                               receiver))
+                        fr.routes.append(
+                            Route(ANY if verb == "*" else verb, path, node_line(node), "fastify", receiver)
+                        )
         elif method == "use" and len(args) >= 2:
             prefix = string_value(args[0])
             if prefix is not None and prefix.startswith("/"):
@@ -110,8 +147,9 @@ def extract_express(js: JsFile, fr: FileRoutes, known: set[str]) -> None:
                 _mount(js, fr, prefix, args[0], imports, known, node_line(node))
 
 
-def _mount(js: JsFile, fr: FileRoutes, prefix: str, target: Any, imports: dict[str, str], known: set[str],
-           line: int) -> None:
+def _mount(
+    js: JsFile, fr: FileRoutes, prefix: str, target: Any, imports: dict[str, str], known: set[str], line: int
+) -> None:
     if target.type == "identifier":
         name = target.text.decode()
         if name in imports:
@@ -175,7 +213,9 @@ def _imports(js: JsFile, importer: str, known: set[str]) -> dict[str, str]:
             inner = value.child_by_field_name("object")
             if inner is not None and inner.type == "call_expression":
                 args = inner.child_by_field_name("arguments")
-                spec = string_value(args.named_children[0]) if args is not None and args.named_children else None
+                spec = (
+                    string_value(args.named_children[0]) if args is not None and args.named_children else None
+                )
                 module = resolve_module(importer, spec, known) if spec else None
                 if module:
                     out[name] = module

@@ -10,8 +10,16 @@ from auditkit.coverage.routes.base import FileRoutes, Route
 
 __all__ = ["extract_nestjs"]
 
-_DECORATORS = {"Get": "GET", "Post": "POST", "Put": "PUT", "Patch": "PATCH", "Delete": "DELETE", "Head": "HEAD",
-               "Options": "OPTIONS", "All": ANY}
+_DECORATORS = {
+    "Get": "GET",
+    "Post": "POST",
+    "Put": "PUT",
+    "Patch": "PATCH",
+    "Delete": "DELETE",
+    "Head": "HEAD",
+    "Options": "OPTIONS",
+    "All": ANY,
+}
 
 
 def _decorator_call(node: Any) -> tuple[str | None, list[Any]]:

@@ -28,11 +28,10 @@ def spec_endpoints(doc: Any) -> list[tuple[str, str, int]] | None:
         if isinstance(url, str):
             prefix = split_url(url).path if "://" in url else url
     prefix = "" if prefix in ("/", "") else prefix.rstrip("/")
-    out = []
+    out: list[tuple[str, str, int]] = []
     for path, item in doc["paths"].items():
         if not isinstance(item, dict) or not isinstance(path, str):
             continue
-        for method in _METHODS:
-            if method in item:
-                out.append((method.upper(), normalize_path(prefix + "/" + path.lstrip("/")), 0))
+        full = normalize_path(prefix + "/" + path.lstrip("/"))
+        out.extend((method.upper(), full, 0) for method in _METHODS if method in item)
     return out

@@ -9,8 +9,15 @@ from auditkit.coverage.routes.base import FileRoutes, Mount, Route
 
 __all__ = ["extract_python", "resolve_python_module"]
 
-_VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "head": "HEAD",
-          "options": "OPTIONS"}
+_VERBS = {
+    "get": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "head": "HEAD",
+    "options": "OPTIONS",
+}
 
 
 def _const_str(node: ast.AST | None) -> str | None:
@@ -52,14 +59,20 @@ def extract_python(text: str, fr: FileRoutes, known: set[str]) -> str | None:
         if isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 local = alias.asname or alias.name
-                target = resolve_python_module(fr.path, f"{node.module or ''}.{alias.name}".strip("."), node.level,
-                                               known) or resolve_python_module(fr.path, node.module or "", node.level,
-                                                                               known)
-                if target:
-                    imports[local] = target
+                resolved = resolve_python_module(
+                    fr.path, f"{node.module or ''}.{alias.name}".strip("."), node.level, known
+                ) or resolve_python_module(fr.path, node.module or "", node.level, known)
+                if resolved:
+                    imports[local] = resolved
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             func = node.value.func
-            fname = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            fname = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else func.id
+                if isinstance(func, ast.Name)
+                else ""
+            )
             prefix = None
             if fname == "APIRouter":
                 prefix = _const_str(_kw(node.value, "prefix"))
@@ -89,15 +102,20 @@ def extract_python(text: str, fr: FileRoutes, known: set[str]) -> str | None:
                 receiver = dec.func.value
                 rname = receiver.id if isinstance(receiver, ast.Name) else getattr(receiver, "attr", "")
                 attr = dec.func.attr
-                path = _const_str(dec.args[0]) if dec.args else _const_str(_kw(dec, "path") or _kw(dec, "rule"))
+                path = (
+                    _const_str(dec.args[0]) if dec.args else _const_str(_kw(dec, "path") or _kw(dec, "rule"))
+                )
                 if path is None:
                     continue
                 if attr in _VERBS:
                     fr.routes.append(Route(_VERBS[attr], path, dec.lineno, "fastapi/flask", rname))
                 elif attr in ("route", "api_route"):
                     methods = _kw(dec, "methods")
-                    names = [m.value.upper() for m in getattr(methods, "elts", []) if isinstance(m, ast.Constant)
-                             and isinstance(m.value, str)]
+                    names = [
+                        m.value.upper()
+                        for m in getattr(methods, "elts", [])
+                        if isinstance(m, ast.Constant) and isinstance(m.value, str)
+                    ]
                     framework = "flask" if attr == "route" else "fastapi"
                     for verb in names or (["GET"] if attr == "route" else [ANY]):
                         fr.routes.append(Route(verb, path, dec.lineno, framework, rname))

@@ -19,8 +19,21 @@ _ENV_TEMPLATE = re.compile(r"\{\{\s*\$(?:env|processEnvironment|environment)\.[A
 _OTHER_TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 _PERCENTILE = re.compile(r"\bp(?:50|75|90|95|99|999)\b|median", re.IGNORECASE)
-_SINKS = ("statsd", "datadog", "prometheus", "influxdb", "cloudwatch", "honeycomb", "newrelic", "dynatrace",
-          "open-telemetry", "opentelemetry", "splunk", "lightstep", "mixpanel")
+_SINKS = (
+    "statsd",
+    "datadog",
+    "prometheus",
+    "influxdb",
+    "cloudwatch",
+    "honeycomb",
+    "newrelic",
+    "dynatrace",
+    "open-telemetry",
+    "opentelemetry",
+    "splunk",
+    "lightstep",
+    "mixpanel",
+)
 _MAX_FLOW_DEPTH = 8
 
 
@@ -70,8 +83,11 @@ class ArtilleryTool:
         if src.suffix in _DATA_SUFFIXES:
             return b"config" in data and (b"phases" in data or b"flow" in data) and b"scenarios" in data
         if src.suffix in JS_SUFFIXES:
-            return (b"scenarios" in data and (b"phases" in data or b"arrivalRate" in data)
-                    and not K6Tool().claims(src))
+            return (
+                b"scenarios" in data
+                and (b"phases" in data or b"arrivalRate" in data)
+                and not K6Tool().claims(src)
+            )
         return False
 
     def detect(self, src: SourceFile) -> Detection:
@@ -90,7 +106,9 @@ class ArtilleryTool:
     def _js_documents(self, src: SourceFile, notices: list[str]) -> list[Any]:
         js = JsFile(src.data, src.suffix)
         if js.has_error:
-            notices.append(f"{src.rel}: syntax error near line {js.first_error_line()}; Artillery script read partially")
+            notices.append(
+                f"{src.rel}: syntax error near line {js.first_error_line()}; Artillery script read partially"
+            )
         doc: dict[str, Any] = {}
         for node in walk(js.root):
             if node.type == "assignment_expression":
@@ -113,7 +131,12 @@ class ArtilleryTool:
                 if decl is not None and decl.type in ("lexical_declaration", "variable_declaration"):
                     for d in decl.named_children:
                         name = d.child_by_field_name("name") if d.type == "variable_declarator" else None
-                        if name is not None and name.text.decode() in ("config", "scenarios", "before", "after"):
+                        if name is not None and name.text.decode() in (
+                            "config",
+                            "scenarios",
+                            "before",
+                            "after",
+                        ):
                             doc[name.text.decode()] = js.value(d.child_by_field_name("value"))
         if doc:
             doc["__line__"] = node_line(js.root)
@@ -125,14 +148,16 @@ class ArtilleryTool:
         facts = Facts(tool="artillery", path=src.rel)
         config: dict[str, Any] = doc["config"]
         scenarios = [s for s in doc.get("scenarios") or [] if isinstance(s, dict)]
-        environments = config.get("environments") if isinstance(config.get("environments"), dict) else {}
+        environments = _table(config, "environments")
         cfg_line = line_of(src, "config")
 
         # Target: from the environment, selectable per environment, or hard-coded.
         target = config.get("target")
         target_text = _text(target)
         prefix = ""
-        env_target = isinstance(target, EnvRef) or (isinstance(target, str) and bool(_ENV_TEMPLATE.search(target)))
+        env_target = isinstance(target, EnvRef) or (
+            isinstance(target, str) and bool(_ENV_TEMPLATE.search(target))
+        )
         if target_text and not env_target:
             from auditkit.coverage.matching import split_url
 
@@ -140,8 +165,9 @@ class ArtilleryTool:
             prefix = parsed.path.rstrip("/") if parsed.path != "/" else ""
             if parsed.host and not environments:
                 facts.hosts.append(parsed.host)
-                facts.lines["env_target"] = line_of(src, target_text.split("/")[2] if "//" in target_text else
-                                                    target_text, cfg_line)
+                facts.lines["env_target"] = line_of(
+                    src, target_text.split("/")[2] if "//" in target_text else target_text, cfg_line
+                )
 
         # Requests, checks, think time, uploads.
         state = {"expect": False, "think": False, "upload": False}
@@ -149,11 +175,19 @@ class ArtilleryTool:
             if isinstance(scenario.get("name"), str):
                 facts.names.append(scenario["name"])
             self._flow(src, scenario.get("flow"), prefix, facts, state, 0)
-        plugins = config.get("plugins") if isinstance(config.get("plugins"), dict) else {}
-        facts.set("checks", state["expect"], line_of(src, "expect") if state["expect"] else None,
-                  None if state["expect"] else "no expect assertions on responses")
-        facts.set("think_time", state["think"], line_of(src, "think") if state["think"] else None,
-                  None if state["think"] else "no think steps between requests")
+        plugins = _table(config, "plugins")
+        facts.set(
+            "checks",
+            state["expect"],
+            line_of(src, "expect") if state["expect"] else None,
+            None if state["expect"] else "no expect assertions on responses",
+        )
+        facts.set(
+            "think_time",
+            state["think"],
+            line_of(src, "think") if state["think"] else None,
+            None if state["think"] else "no think steps between requests",
+        )
         if state["upload"]:
             facts.signals.add("upload")
 
@@ -163,10 +197,16 @@ class ArtilleryTool:
             facts.set("env_target", True if (env_target or environments or facts.requests) else None)
 
         # Phases: ramps, spikes, open model.
-        phases = config.get("phases")
+        phases: Any = config.get("phases")
         if not isinstance(phases, list):
-            phases = next((e.get("phases") for e in environments.values()
-                           if isinstance(e, dict) and isinstance(e.get("phases"), list)), [])
+            phases = next(
+                (
+                    e.get("phases")
+                    for e in environments.values()
+                    if isinstance(e, dict) and isinstance(e.get("phases"), list)
+                ),
+                [],
+            )
         segments = [_phase_segment(p) for p in phases if isinstance(p, dict)]
         prof = analyze_profiles([(0.0, segments)]) if segments else None
         phase_line = line_of(src, "phases", cfg_line)
@@ -174,9 +214,18 @@ class ArtilleryTool:
             facts.set("ramp_up", False, phase_line, "no phases: the whole load starts at once")
             facts.set("ramp_down", False, phase_line, "no cool-down phase")
         else:
-            facts.set("ramp_up", prof.ramp_up, phase_line, None if prof.ramp_up else "the first phase is the peak rate")
-            facts.set("ramp_down", prof.ramp_down, phase_line,
-                      None if prof.ramp_down else "no cool-down phase after the peak")
+            facts.set(
+                "ramp_up",
+                prof.ramp_up,
+                phase_line,
+                None if prof.ramp_up else "the first phase is the peak rate",
+            )
+            facts.set(
+                "ramp_down",
+                prof.ramp_down,
+                phase_line,
+                None if prof.ramp_down else "no cool-down phase after the peak",
+            )
             facts.max_duration_s = prof.duration_s
             if prof.spike:
                 facts.signals.add("spike")
@@ -188,17 +237,34 @@ class ArtilleryTool:
             blob = json.dumps(ensure, default=str)
             facts.set("thresholds", True, line_of(src, "ensure", cfg_line))
             pct = bool(_PERCENTILE.search(blob))
-            facts.set("percentiles", pct, line_of(src, "ensure", cfg_line),
-                      None if pct else "ensure checks averages or maxima, not p95/p99")
+            facts.set(
+                "percentiles",
+                pct,
+                line_of(src, "ensure", cfg_line),
+                None if pct else "ensure checks averages or maxima, not p95/p99",
+            )
         else:
-            facts.set("thresholds", False, cfg_line, "no ensure thresholds: the run never fails on latency or errors")
+            facts.set(
+                "thresholds",
+                False,
+                cfg_line,
+                "no ensure thresholds: the run never fails on latency or errors",
+            )
             facts.set("percentiles", True)
 
-        facts.set("weighted", len(scenarios) >= 2, line_of(src, "weight", cfg_line),
-                  None if len(scenarios) >= 2 else "a single scenario with no weighted traffic mix")
+        facts.set(
+            "weighted",
+            len(scenarios) >= 2,
+            line_of(src, "weight", cfg_line),
+            None if len(scenarios) >= 2 else "a single scenario with no weighted traffic mix",
+        )
         payload = config.get("payload")
-        facts.set("test_data", bool(payload), line_of(src, "payload", cfg_line),
-                  None if payload else "no payload file: every virtual user sends the same data")
+        facts.set(
+            "test_data",
+            bool(payload),
+            line_of(src, "payload", cfg_line),
+            None if payload else "no payload file: every virtual user sends the same data",
+        )
 
         for key, value in plugins.items():
             low = str(key).lower()
@@ -211,12 +277,20 @@ class ArtilleryTool:
                         facts.sinks.add(entry["type"].lower())
         if "statsd" in json.dumps(config, default=str).lower():
             facts.sinks.add("statsd")
-        facts.set("results_output", bool(facts.sinks), line_of(src, "plugins", cfg_line),
-                  None if facts.sinks else "metrics are not published anywhere (no publish-metrics plugin or -o report)")
+        facts.set(
+            "results_output",
+            bool(facts.sinks),
+            line_of(src, "plugins", cfg_line),
+            None
+            if facts.sinks
+            else "metrics are not published anywhere (no publish-metrics plugin or -o report)",
+        )
         facts.line = int(doc.get("__line__", 1))
         return facts
 
-    def _flow(self, src: SourceFile, flow: Any, prefix: str, facts: Facts, state: dict[str, bool], depth: int) -> None:
+    def _flow(
+        self, src: SourceFile, flow: Any, prefix: str, facts: Facts, state: dict[str, bool], depth: int
+    ) -> None:
         if not isinstance(flow, list) or depth > _MAX_FLOW_DEPTH:
             return
         for step in flow:
@@ -246,6 +320,11 @@ class ArtilleryTool:
                 record_url(facts, verb, templated, line)
 
 
+def _table(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -261,7 +340,11 @@ def _phase_segment(phase: dict[str, Any]) -> Segment:
     if "pause" in phase and "arrivalRate" not in phase:
         return Segment(duration, 0.0, 0.0)
     rate = phase.get("arrivalRate")
-    if not isinstance(rate, (int, float)) and isinstance(phase.get("arrivalCount"), (int, float)) and duration:
+    if (
+        not isinstance(rate, (int, float))
+        and isinstance(phase.get("arrivalCount"), (int, float))
+        and duration
+    ):
         rate = phase["arrivalCount"] / duration
     start = float(rate) if isinstance(rate, (int, float)) else 0.0
     end = phase.get("rampTo")

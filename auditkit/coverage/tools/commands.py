@@ -30,7 +30,9 @@ HTTP_TOOLS = ("ab", "wrk", "wrk2", "hey", "vegeta", "siege")
 DB_TOOLS = ("pgbench",)
 RUNNERS = ("k6", "artillery", "locust", "jmeter", "gatling")
 _ALL = set(HTTP_TOOLS) | set(DB_TOOLS) | set(RUNNERS) | {"psql"}
-_WORD = re.compile(rb"(?<![\w.-])(?:ab|wrk2?|hey|vegeta|siege|pgbench|k6|artillery|locust|jmeter|gatling(?:\.sh)?)(?![\w-])")
+_WORD = re.compile(
+    rb"(?<![\w.-])(?:ab|wrk2?|hey|vegeta|siege|pgbench|k6|artillery|locust|jmeter|gatling(?:\.sh)?)(?![\w-])"
+)
 _SHELL_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".ksh"})
 _MAKEFILES = frozenset({"Makefile", "makefile", "GNUmakefile"})
 _ASSIGN = re.compile(r"^(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=(.*)$")
@@ -38,32 +40,200 @@ _MAKE_ASSIGN = re.compile(r"^(?:export\s+)?([A-Za-z_]\w*)\s*(\?=|:=|::=|\+=|=)\s
 _MAKE_TARGET = re.compile(r"^([A-Za-z0-9_./-]+)\s*:(?!=)")
 _VAR = re.compile(r"\$\{([A-Za-z_]\w*)(?:(:?[-=?+])([^}]*))?\}|\$([A-Za-z_]\w*)|\$\(([A-Za-z_]\w*)\)")
 _URLISH = re.compile(r"^(?:https?://|\$|\x01|\x00|/)")
-_PREFIX_WORDS = {"sudo", "time", "nohup", "exec", "command", "do", "then", "else", "elif", "{", "!", "xargs", "timeout",
-                 "nice", "stdbuf", "eval"}
+_PREFIX_WORDS = {
+    "sudo",
+    "time",
+    "nohup",
+    "exec",
+    "command",
+    "do",
+    "then",
+    "else",
+    "elif",
+    "{",
+    "!",
+    "xargs",
+    "timeout",
+    "nice",
+    "stdbuf",
+    "eval",
+}
 _SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", ";;", "|&"}
-_DOCKER_IMAGES = {"k6": "k6", "wrk": "wrk", "vegeta": "vegeta", "artillery": "artillery", "locust": "locust",
-                  "jmeter": "jmeter", "hey": "hey", "siege": "siege", "ab": "ab", "httpd": "ab"}
+_DOCKER_IMAGES = {
+    "k6": "k6",
+    "wrk": "wrk",
+    "vegeta": "vegeta",
+    "artillery": "artillery",
+    "locust": "locust",
+    "jmeter": "jmeter",
+    "hey": "hey",
+    "siege": "siege",
+    "ab": "ab",
+    "httpd": "ab",
+}
 
 # Options that take a value, per tool (everything else starting with '-' is a flag).
 _VALUE_OPTS: dict[str, set[str]] = {
     "ab": set("ncstbTpuvwxyzAPXHCgeEBm"),
-    "wrk": {"t", "c", "d", "s", "H", "R", "threads", "connections", "duration", "script", "header", "timeout", "rate"},
+    "wrk": {
+        "t",
+        "c",
+        "d",
+        "s",
+        "H",
+        "R",
+        "threads",
+        "connections",
+        "duration",
+        "script",
+        "header",
+        "timeout",
+        "rate",
+    },
     "hey": {"n", "c", "q", "z", "o", "m", "H", "t", "A", "d", "D", "T", "a", "x", "cpus"},
-    "siege": {"c", "r", "t", "d", "f", "H", "A", "T", "R", "concurrent", "reps", "time", "delay", "file", "header",
-              "log", "rc", "content-type", "user-agent"},
-    "pgbench": {"c", "j", "T", "t", "R", "f", "b", "h", "p", "U", "s", "D", "L", "P", "M", "F", "client", "jobs",
-                "time", "transactions", "rate", "file", "builtin", "host", "port", "username", "scale", "define",
-                "latency-limit", "progress", "protocol", "log-prefix", "sampling-rate", "aggregate-interval"},
-    "vegeta": {"rate", "duration", "targets", "output", "workers", "max-workers", "timeout", "format", "type",
-               "name", "header", "body", "connections", "every", "buckets"},
+    "siege": {
+        "c",
+        "r",
+        "t",
+        "d",
+        "f",
+        "H",
+        "A",
+        "T",
+        "R",
+        "concurrent",
+        "reps",
+        "time",
+        "delay",
+        "file",
+        "header",
+        "log",
+        "rc",
+        "content-type",
+        "user-agent",
+    },
+    "pgbench": {
+        "c",
+        "j",
+        "T",
+        "t",
+        "R",
+        "f",
+        "b",
+        "h",
+        "p",
+        "U",
+        "s",
+        "D",
+        "L",
+        "P",
+        "M",
+        "F",
+        "client",
+        "jobs",
+        "time",
+        "transactions",
+        "rate",
+        "file",
+        "builtin",
+        "host",
+        "port",
+        "username",
+        "scale",
+        "define",
+        "latency-limit",
+        "progress",
+        "protocol",
+        "log-prefix",
+        "sampling-rate",
+        "aggregate-interval",
+    },
+    "vegeta": {
+        "rate",
+        "duration",
+        "targets",
+        "output",
+        "workers",
+        "max-workers",
+        "timeout",
+        "format",
+        "type",
+        "name",
+        "header",
+        "body",
+        "connections",
+        "every",
+        "buckets",
+    },
 }
 _RUNNER_OPTS: dict[str, set[str]] = {
-    "k6": {"out", "o", "summary-export", "e", "env", "vus", "u", "duration", "d", "config", "c", "tag", "stage", "s",
-           "iterations", "i", "secret-source", "address", "a", "summary-trend-stats", "log-output", "console-output"},
-    "artillery": {"output", "o", "e", "environment", "config", "c", "target", "t", "overrides", "variables", "v",
-                  "dotenv", "env-file", "record", "key", "tags", "name", "count", "region"},
-    "locust": {"f", "locustfile", "H", "host", "u", "users", "r", "spawn-rate", "t", "run-time", "csv", "html",
-               "json-file", "config", "tags", "T", "exclude-tags", "E", "master-host", "expect-workers"},
+    "k6": {
+        "out",
+        "o",
+        "summary-export",
+        "e",
+        "env",
+        "vus",
+        "u",
+        "duration",
+        "d",
+        "config",
+        "c",
+        "tag",
+        "stage",
+        "s",
+        "iterations",
+        "i",
+        "secret-source",
+        "address",
+        "a",
+        "summary-trend-stats",
+        "log-output",
+        "console-output",
+    },
+    "artillery": {
+        "output",
+        "o",
+        "e",
+        "environment",
+        "config",
+        "c",
+        "target",
+        "t",
+        "overrides",
+        "variables",
+        "v",
+        "dotenv",
+        "env-file",
+        "record",
+        "key",
+        "tags",
+        "name",
+        "count",
+        "region",
+    },
+    "locust": {
+        "f",
+        "locustfile",
+        "H",
+        "host",
+        "u",
+        "users",
+        "r",
+        "spawn-rate",
+        "t",
+        "run-time",
+        "csv",
+        "html",
+        "json-file",
+        "config",
+        "tags",
+        "T",
+        "exclude-tags",
+        "E",
+        "master-host",
+        "expect-workers",
+    },
     "jmeter": {"t", "testfile", "l", "logfile", "j", "jmeterlogfile", "o", "J", "G", "p", "q", "R", "S", "X"},
     "gatling": {"s", "simulation", "rf", "results-folder", "sf", "simulations-folder", "rd"},
 }
@@ -97,8 +267,14 @@ class CommandTools:
     def claims(self, src: SourceFile) -> bool:
         """Shell scripts, Makefiles, package.json, CI files and Jenkinsfiles that mention a load tool by name."""
         name = src.name
-        kind = (src.suffix in _SHELL_SUFFIXES or name in _MAKEFILES or src.suffix == ".mk"
-                or name == "package.json" or is_ci_file(src.rel) or src.data.startswith(b"#!/"))
+        kind = (
+            src.suffix in _SHELL_SUFFIXES
+            or name in _MAKEFILES
+            or src.suffix == ".mk"
+            or name == "package.json"
+            or is_ci_file(src.rel)
+            or src.data.startswith(b"#!/")
+        )
         return kind and bool(_WORD.search(src.data))
 
     def detect(self, src: SourceFile) -> Detection:
@@ -113,13 +289,19 @@ class CommandTools:
                 out.invocations.append(self._runner(src, call, ci, variables))
             elif call.tool in ("script", "npm", "make"):
                 target = call.args[0] if call.args else None
-                out.invocations.append(Invocation(tool=call.tool, path=src.rel, line=call.line, target=target, ci=ci,
-                                                  label=call.label))
+                out.invocations.append(
+                    Invocation(
+                        tool=call.tool, path=src.rel, line=call.line, target=target, ci=ci, label=call.label
+                    )
+                )
         if load_calls:
             out.tests.append(self._facts(src, load_calls, calls, variables))
             for call in load_calls:
-                out.invocations.append(Invocation(tool=call.tool, path=src.rel, line=call.line, target=src.rel, ci=ci,
-                                                  label=call.label))
+                out.invocations.append(
+                    Invocation(
+                        tool=call.tool, path=src.rel, line=call.line, target=src.rel, ci=ci, label=call.label
+                    )
+                )
         return out
 
     # ------------------------------------------------------------------ reading lines
@@ -203,8 +385,18 @@ class CommandTools:
         out: list[_Line] = []
         for root in nodes:
             for key, node in _ci_scalars(root):
-                if key not in ("run", "script", "command", "before_script", "after_script", "inline", "bash",
-                               "sh", "commands", "inlineScript"):
+                if key not in (
+                    "run",
+                    "script",
+                    "command",
+                    "before_script",
+                    "after_script",
+                    "inline",
+                    "bash",
+                    "sh",
+                    "commands",
+                    "inlineScript",
+                ):
                     continue
                 offset = 1 if node.style in ("|", ">") else 0
                 for i, text in enumerate(str(node.value).splitlines()):
@@ -213,7 +405,9 @@ class CommandTools:
 
     def _jenkins(self, src: SourceFile) -> list[_Line]:
         out = []
-        for m in re.finditer(r"\b(?:sh|bat)\s*\(?\s*(?:script\s*:\s*)?('''|\"\"\"|'|\")(.*?)\1", src.text, re.DOTALL):
+        for m in re.finditer(
+            r"\b(?:sh|bat)\s*\(?\s*(?:script\s*:\s*)?('''|\"\"\"|'|\")(.*?)\1", src.text, re.DOTALL
+        ):
             base = src.line_at(m.start(2))
             for i, text in enumerate(m.group(2).splitlines()):
                 out.append(_Line(base + i, text))
@@ -246,7 +440,7 @@ class CommandTools:
                 if call is None:
                     continue
                 if sep in ("|", "|&"):
-                    for later, _ in commands[index + 1:]:
+                    for later, _ in commands[index + 1 :]:
                         call.piped_to.extend(later)
                 if index > 0 and commands[index - 1][1] in ("|", "|&"):
                     call.stdin_from = list(commands[index - 1][0])
@@ -254,8 +448,10 @@ class CommandTools:
 
     def _runner(self, src: SourceFile, call: _Call, ci: bool, variables: dict[str, str]) -> Invocation:
         opts, positional = _options(call.args, _RUNNER_OPTS.get(call.tool, set()))
-        target = next((p for p in positional if re.search(r"\.(?:[cm]?[jt]s|ya?ml|json|py|jmx|scala|java|kt)$", p)),
-                      None)
+        target = next(
+            (p for p in positional if re.search(r"\.(?:[cm]?[jt]s|ya?ml|json|py|jmx|scala|java|kt)$", p)),
+            None,
+        )
         for key in ("f", "locustfile", "t", "testfile", "s", "simulation"):
             if target is None and isinstance(opts.get(key), str):
                 target = str(opts[key])
@@ -277,12 +473,21 @@ class CommandTools:
         clean = None
         if target:
             clean = re.sub(r"^(?:\$\{?\w+\}?/|\$\(dirname[^)]*\)/)+", "", target).lstrip("./") or None
-        return Invocation(tool=call.tool, path=src.rel, line=call.line, target=clean, ci=ci,
-                          sinks=frozenset(s for s in sinks if s), label=call.label)
+        return Invocation(
+            tool=call.tool,
+            path=src.rel,
+            line=call.line,
+            target=clean,
+            ci=ci,
+            sinks=frozenset(s for s in sinks if s),
+            label=call.label,
+        )
 
     # ------------------------------------------------------------------ facts
 
-    def _facts(self, src: SourceFile, load_calls: list[_Call], calls: list[_Call], variables: dict[str, str]) -> Facts:
+    def _facts(
+        self, src: SourceFile, load_calls: list[_Call], calls: list[_Call], variables: dict[str, str]
+    ) -> Facts:
         counts = Counter(c.tool for c in load_calls)
         tool = max(counts, key=lambda t: (counts[t], -[c.tool for c in load_calls].index(t)))
         first = load_calls[0]
@@ -293,7 +498,9 @@ class CommandTools:
         think = data = weighted = False
         open_model: bool | None = None
         for call in load_calls:
-            opts, positional = _options(call.args, _VALUE_OPTS.get(call.tool if call.tool != "wrk2" else "wrk", set()))
+            opts, positional = _options(
+                call.args, _VALUE_OPTS.get(call.tool if call.tool != "wrk2" else "wrk", set())
+            )
             if call.tool == "pgbench" and ("i" in opts or "initialize" in opts):
                 continue
             self._urls(call, opts, positional, variables, facts)
@@ -307,7 +514,9 @@ class CommandTools:
             results.extend(_sinks(call, opts))
             if call.tool == "siege" and ("d" in opts or "delay" in opts):
                 think = True
-            if (call.tool == "vegeta" and "targets" in opts) or (call.tool == "siege" and ("f" in opts or "file" in opts)):
+            if (call.tool == "vegeta" and "targets" in opts) or (
+                call.tool == "siege" and ("f" in opts or "file" in opts)
+            ):
                 data = True
             if call.tool == "pgbench":
                 scripts = _all_values(call.args, ("-f", "--file", "-b", "--builtin"))
@@ -316,44 +525,71 @@ class CommandTools:
                     data = True
                 if len(scripts) > 1 or any("@" in s for s in scripts):
                     weighted = True
-            rate_model = (call.tool == "wrk2" or (call.tool == "wrk" and ("R" in opts or "rate" in opts))
-                          or call.tool == "vegeta" or (call.tool == "pgbench" and ("R" in opts or "rate" in opts)))
+            rate_model = (
+                call.tool == "wrk2"
+                or (call.tool == "wrk" and ("R" in opts or "rate" in opts))
+                or call.tool == "vegeta"
+                or (call.tool == "pgbench" and ("R" in opts or "rate" in opts))
+            )
             open_model = (open_model or False) or rate_model
             duration = _duration(call, opts)
             if duration:
                 facts.max_duration_s = max(facts.max_duration_s or 0.0, duration)
         tools = ", ".join(sorted(counts))
-        facts.set("ramp_up", ramp, first.line, None if ramp else f"{tools}: all clients start at once (no ramp-up)")
+        facts.set(
+            "ramp_up", ramp, first.line, None if ramp else f"{tools}: all clients start at once (no ramp-up)"
+        )
         facts.set("ramp_down", ramp_down, first.line, None if ramp_down else f"{tools}: no ramp-down")
         facts.set("thresholds", False, first.line, f"{tools}: no pass/fail thresholds on latency or errors")
         facts.set("percentiles", pct_missing is None, None, pct_missing)
         facts.set("checks", False, first.line, f"{tools}: responses are not checked")
         facts.set("think_time", think, first.line, None if think else "no think time between requests")
-        facts.set("weighted", weighted, first.line, None if weighted else "one request repeated: no weighted traffic mix")
+        facts.set(
+            "weighted",
+            weighted,
+            first.line,
+            None if weighted else "one request repeated: no weighted traffic mix",
+        )
         facts.set("test_data", data, first.line, None if data else "no test data: every request is identical")
         facts.set("open_model", open_model, first.line, None if open_model else f"{tools}: {_CLOSED}")
         facts.sinks.update(results)
-        facts.set("results_output", bool(results), first.line,
-                  None if results else "results are printed, not stored (no CSV/JSON output or metrics sink)")
+        facts.set(
+            "results_output",
+            bool(results),
+            first.line,
+            None if results else "results are printed, not stored (no CSV/JSON output or metrics sink)",
+        )
         if facts.hosts:
             facts.set("env_target", False, facts.lines.get("env_target"), f"hard-coded host {facts.hosts[0]}")
         else:
-            facts.set("env_target", True if facts.requests or any(c.tool == "pgbench" for c in load_calls) else None)
+            facts.set(
+                "env_target", True if facts.requests or any(c.tool == "pgbench" for c in load_calls) else None
+            )
         psql = [c for c in calls if c.tool == "psql" and c.in_loop]
         if psql:
             loop_values = psql[0].in_loop[-1][1]
             n = _loop_count(loop_values)
             size = f"{n} " if n else ""
             facts.signals.add("database")
-            facts.set("db_tool", False, psql[0].line,
-                      f"database load is a loop of {size}psql calls (line {psql[0].line}); use pgbench with a "
-                      "transaction mix")
+            facts.set(
+                "db_tool",
+                False,
+                psql[0].line,
+                f"database load is a loop of {size}psql calls (line {psql[0].line}); use pgbench with a "
+                "transaction mix",
+            )
         elif any(c.tool == "pgbench" for c in load_calls):
             facts.set("db_tool", True, next(c.line for c in load_calls if c.tool == "pgbench"))
         return facts
 
-    def _urls(self, call: _Call, opts: dict[str, Any], positional: list[str], variables: dict[str, str],
-              facts: Facts) -> None:
+    def _urls(
+        self,
+        call: _Call,
+        opts: dict[str, Any],
+        positional: list[str],
+        variables: dict[str, str],
+        facts: Facts,
+    ) -> None:
         tool = call.tool
         if tool == "pgbench":
             host = opts.get("h") or opts.get("host")
@@ -365,8 +601,15 @@ class CommandTools:
             return
         method = "GET"
         if tool == "ab":
-            method = "POST" if "p" in opts else "PUT" if "u" in opts else "HEAD" if "i" in opts else str(
-                opts.get("m", "GET"))
+            method = (
+                "POST"
+                if "p" in opts
+                else "PUT"
+                if "u" in opts
+                else "HEAD"
+                if "i" in opts
+                else str(opts.get("m", "GET"))
+            )
         elif tool == "hey":
             method = str(opts.get("m", "GET"))
         urls: list[tuple[str, str]] = []
@@ -449,13 +692,16 @@ def _command(words: list[str], line: _Line, loops: list[tuple[str, list[str]]]) 
             continue
         clean.append(w)
     words = clean
-    while i < len(words) and (words[i] in _PREFIX_WORDS or re.match(r"^[A-Za-z_]\w*=", words[i])
-                              or (words[i] == "env" and i + 1 < len(words))):
+    while i < len(words) and (
+        words[i] in _PREFIX_WORDS
+        or re.match(r"^[A-Za-z_]\w*=", words[i])
+        or (words[i] == "env" and i + 1 < len(words))
+    ):
         i += 1
     if i >= len(words):
         return None
     word = words[i].rsplit("/", 1)[-1]
-    args = words[i + 1:]
+    args = words[i + 1 :]
     if word in ("npx", "bunx", "pnpx") and args:
         word, args = args[0].rsplit("/", 1)[-1], args[1:]
     elif word in ("npm", "yarn", "pnpm", "bun") and args:
@@ -473,7 +719,7 @@ def _command(words: list[str], line: _Line, loops: list[tuple[str, list[str]]]) 
         for k, a in enumerate(args):
             image = a.split(":")[0].rsplit("/", 1)[-1]
             if image in _DOCKER_IMAGES and k > args.index("run"):
-                word, args = _DOCKER_IMAGES[image], args[k + 1:]
+                word, args = _DOCKER_IMAGES[image], args[k + 1 :]
                 if args and args[0] == word:
                     args = args[1:]
                 break
@@ -490,8 +736,11 @@ def _command(words: list[str], line: _Line, loops: list[tuple[str, list[str]]]) 
     elif word == "artillery" and args and args[0] in ("run", "quick", "run-fargate", "run-lambda"):
         args = args[1:]
     elif word == "vegeta" and args and args[0] != "attack":
-        return _Call("vegeta-report", args, line.number, line.label, loops) if args[0] in ("report", "encode",
-                                                                                             "plot") else None
+        return (
+            _Call("vegeta-report", args, line.number, line.label, loops)
+            if args[0] in ("report", "encode", "plot")
+            else None
+        )
     elif word == "vegeta":
         args = args[1:]
     if word not in _ALL:
@@ -528,10 +777,14 @@ def _all_values(args: list[str], names: tuple[str, ...]) -> list[str]:
     for i, a in enumerate(args):
         if a in names and i + 1 < len(args):
             out.append(args[i + 1])
-        else:
-            for n in names:
-                if a.startswith(n + "=") or (len(n) == 2 and a.startswith(n) and len(a) > 2 and not a.startswith("--")):
-                    out.append(a.split("=", 1)[-1] if "=" in a else a[2:])
+            continue
+        # --file=x.sql, -fx.sql
+        out.extend(
+            a.split("=", 1)[-1] if "=" in a else a[2:]
+            for n in names
+            if a.startswith(n + "=")
+            or (len(n) == 2 and a.startswith(n) and len(a) > 2 and not a.startswith("--"))
+        )
     return out
 
 
@@ -569,7 +822,11 @@ def _stepped(call: _Call, opts: dict[str, Any]) -> bool | None:
 def _percentiles_missing(call: _Call, opts: dict[str, Any]) -> str | None:
     tool = call.tool
     if tool == "pgbench":
-        return None if ("l" in opts or "log" in opts) else "pgbench reports only average latency (add --log for percentiles)"
+        return (
+            None
+            if ("l" in opts or "log" in opts)
+            else "pgbench reports only average latency (add --log for percentiles)"
+        )
     if tool == "siege":
         return "siege reports averages only, no percentiles"
     if tool == "wrk" and not ("latency" in opts or "L" in opts):
@@ -609,8 +866,9 @@ def _duration(call: _Call, opts: dict[str, Any]) -> float | None:
 
     for key in ("d", "duration", "T", "time", "z", "t"):
         value = opts.get(key)
-        if isinstance(value, str) and not (call.tool in ("ab", "wrk", "wrk2", "pgbench") and key == "t"
-                                           and call.tool != "ab"):
+        if isinstance(value, str) and not (
+            call.tool in ("ab", "wrk", "wrk2", "pgbench") and key == "t" and call.tool != "ab"
+        ):
             bare = 1.0
             seconds = parse_duration(value.replace("M", "m").replace("H", "h").replace("S", "s"), bare)
             if seconds:

@@ -13,10 +13,14 @@ __all__ = ["GatlingTool"]
 _SUFFIXES = {".scala", ".java", ".kt"}
 _REQUEST = re.compile(r"\.(get|post|put|patch|delete|head|options)\(\s*\"([^\"]*)\"")
 _BASE = re.compile(r"baseUrl\(\s*(\"[^\"]*\"|[^)]*)\)")
-_OPEN = re.compile(r"\b(?:constantUsersPerSec|rampUsersPerSec|atOnceUsers|rampUsers|stressPeakUsers|"
-                   r"incrementUsersPerSec)\b")
-_RAMP = re.compile(r"\b(?:rampUsers|rampUsersPerSec|rampConcurrentUsers|stressPeakUsers|incrementUsersPerSec|"
-                   r"incrementConcurrentUsers)\b")
+_OPEN = re.compile(
+    r"\b(?:constantUsersPerSec|rampUsersPerSec|atOnceUsers|rampUsers|stressPeakUsers|"
+    r"incrementUsersPerSec)\b"
+)
+_RAMP = re.compile(
+    r"\b(?:rampUsers|rampUsersPerSec|rampConcurrentUsers|stressPeakUsers|incrementUsersPerSec|"
+    r"incrementConcurrentUsers)\b"
+)
 
 
 class GatlingTool:
@@ -44,7 +48,9 @@ class GatlingTool:
         for m in _REQUEST.finditer(text):
             path = m.group(2)
             url = path if path.startswith("http") else prefix.rstrip("/") + "/" + path.lstrip("/")
-            record_url(facts, m.group(1), re.sub(r"#\{[^}]*\}|\$\{[^}]*\}", "\x00", url), src.line_at(m.start()))
+            record_url(
+                facts, m.group(1), re.sub(r"#\{[^}]*\}|\$\{[^}]*\}", "\x00", url), src.line_at(m.start())
+            )
         for m in re.finditer(r"scenario\(\s*\"([^\"]+)\"", text):
             facts.names.append(m.group(1))
 
@@ -53,22 +59,41 @@ class GatlingTool:
             return src.line_at(m.start()) if m else None
 
         ramp = has(_RAMP.pattern)
-        facts.set("ramp_up", ramp is not None, ramp or facts.line,
-                  None if ramp else "injection starts at full load (atOnceUsers/constant)")
+        facts.set(
+            "ramp_up",
+            ramp is not None,
+            ramp or facts.line,
+            None if ramp else "injection starts at full load (atOnceUsers/constant)",
+        )
         facts.set("ramp_down", False, facts.line, "no ramp-down step in the injection profile")
         assertions = has(r"\.assertions\(")
-        facts.set("thresholds", assertions is not None, assertions or facts.line,
-                  None if assertions else "no assertions: the simulation never fails on latency or errors")
+        facts.set(
+            "thresholds",
+            assertions is not None,
+            assertions or facts.line,
+            None if assertions else "no assertions: the simulation never fails on latency or errors",
+        )
         if assertions:
             pct = has(r"percentile|\.p9\d") is not None
-            facts.set("percentiles", pct, assertions, None if pct else "assertions use mean or max, not percentiles")
+            facts.set(
+                "percentiles", pct, assertions, None if pct else "assertions use mean or max, not percentiles"
+            )
         else:
             facts.set("percentiles", True)
         checks = has(r"\.check\(")
-        facts.set("checks", checks is not None, checks or facts.line, None if checks else "no checks on responses")
+        facts.set(
+            "checks", checks is not None, checks or facts.line, None if checks else "no checks on responses"
+        )
         pause = has(r"\.pause\(|\bpause\(")
-        facts.set("think_time", pause is not None, pause or facts.line, None if pause else "no pauses between requests")
-        weighted = has(r"randomSwitch|uniformRandomSwitch|roundRobinSwitch") is not None or len(facts.names) >= 2
+        facts.set(
+            "think_time",
+            pause is not None,
+            pause or facts.line,
+            None if pause else "no pauses between requests",
+        )
+        weighted = (
+            has(r"randomSwitch|uniformRandomSwitch|roundRobinSwitch") is not None or len(facts.names) >= 2
+        )
         facts.set("weighted", weighted, facts.line, None if weighted else "a single scenario")
         feeder = has(r"\bcsv\(|\bjsonFile\(|\.feed\(|\bfeed\(")
         facts.set("test_data", feeder is not None, feeder or facts.line, None if feeder else "no feeder")
@@ -77,7 +102,9 @@ class GatlingTool:
         facts.set("results_output", True)
         env = re.search(r"System\.getenv|System\.getProperty|sys\.env|getProperty\(", text)
         if facts.hosts:
-            facts.set("env_target", False, facts.lines.get("env_target"), f"hard-coded base URL {facts.hosts[0]}")
+            facts.set(
+                "env_target", False, facts.lines.get("env_target"), f"hard-coded base URL {facts.hosts[0]}"
+            )
         else:
             facts.set("env_target", True if env or facts.requests else None)
         if re.search(r"upload|formUpload|bodyPart", text):

@@ -17,11 +17,24 @@ from auditkit.coverage.tools.profile import Segment, analyze_profiles
 __all__ = ["JMeterTool"]
 
 _PROPERTY = re.compile(r"\$\{__(?:P|property|env|ENV|groovy)\(")
-_ASSERTIONS = {"ResponseAssertion", "JSONPathAssertion", "JSONAssertion", "DurationAssertion", "SizeAssertion",
-               "XPathAssertion", "JSR223Assertion", "XPath2Assertion", "HTMLAssertion"}
+_ASSERTIONS = {
+    "ResponseAssertion",
+    "JSONPathAssertion",
+    "JSONAssertion",
+    "DurationAssertion",
+    "SizeAssertion",
+    "XPathAssertion",
+    "JSR223Assertion",
+    "XPath2Assertion",
+    "HTMLAssertion",
+}
 _TIMERS = {"ConstantTimer", "UniformRandomTimer", "GaussianRandomTimer", "PoissonRandomTimer"}
-_THROUGHPUT = {"ConstantThroughputTimer", "PreciseThroughputTimer", "OpenModelThreadGroup",
-               "kg.apc.jmeter.timers.VariableThroughputTimer"}
+_THROUGHPUT = {
+    "ConstantThroughputTimer",
+    "PreciseThroughputTimer",
+    "OpenModelThreadGroup",
+    "kg.apc.jmeter.timers.VariableThroughputTimer",
+}
 
 
 def _props(el: ET.Element) -> dict[str, str]:
@@ -41,7 +54,9 @@ class JMeterTool:
         """Parse thread groups, samplers, assertions, timers, CSV data sets and listeners."""
         out = Detection()
         if re.search(rb"<!DOCTYPE|<!ENTITY", src.data[:65536], re.IGNORECASE):
-            out.notices.append(f"{src.rel}: XML with a DOCTYPE/ENTITY declaration is refused (entity expansion); skipped")
+            out.notices.append(
+                f"{src.rel}: XML with a DOCTYPE/ENTITY declaration is refused (entity expansion); skipped"
+            )
             return out
         try:
             root = ET.fromstring(src.data)
@@ -56,8 +71,13 @@ class JMeterTool:
         segments = []
         groups = 0
         for el in root.iter():
-            if el.tag in ("ThreadGroup", "SetupThreadGroup", "kg.apc.jmeter.threads.UltimateThreadGroup",
-                          "com.blazemeter.jmeter.threads.concurrency.ConcurrencyThreadGroup", "OpenModelThreadGroup"):
+            if el.tag in (
+                "ThreadGroup",
+                "SetupThreadGroup",
+                "kg.apc.jmeter.threads.UltimateThreadGroup",
+                "com.blazemeter.jmeter.threads.concurrency.ConcurrencyThreadGroup",
+                "OpenModelThreadGroup",
+            ):
                 if el.tag == "SetupThreadGroup":
                     continue
                 groups += 1
@@ -66,7 +86,9 @@ class JMeterTool:
                 threads = _float(p.get("ThreadGroup.num_threads"), 1.0)
                 ramp = _float(p.get("ThreadGroup.ramp_time") or p.get("RampUp"), 0.0)
                 duration = _float(p.get("ThreadGroup.duration") or p.get("Hold"), 0.0)
-                segments.append([Segment(ramp, 0.0 if ramp else threads, threads), Segment(duration, threads, threads)])
+                segments.append(
+                    [Segment(ramp, 0.0 if ramp else threads, threads), Segment(duration, threads, threads)]
+                )
             elif el.tag == "HTTPSamplerProxy" or el.tag == "HTTPSampler":
                 p = {**defaults, **{k: v for k, v in _props(el).items() if v}}
                 facts.names.append(el.get("testname", ""))
@@ -87,16 +109,31 @@ class JMeterTool:
             elif el.tag == "JDBCSampler":
                 facts.signals.add("database")
         prof = analyze_profiles([(0.0, s) for s in segments])
-        facts.set("ramp_up", bool(prof and prof.ramp_up), line_of(src, "ramp_time"),
-                  None if prof and prof.ramp_up else "thread groups start every thread at once (ramp_time 0)")
-        facts.set("ramp_down", bool(prof and prof.ramp_down), line_of(src, "ThreadGroup"),
-                  None if prof and prof.ramp_down else "no ramp-down (needs a stepping/ultimate thread group)")
+        facts.set(
+            "ramp_up",
+            bool(prof and prof.ramp_up),
+            line_of(src, "ramp_time"),
+            None if prof and prof.ramp_up else "thread groups start every thread at once (ramp_time 0)",
+        )
+        facts.set(
+            "ramp_down",
+            bool(prof and prof.ramp_down),
+            line_of(src, "ThreadGroup"),
+            None if prof and prof.ramp_down else "no ramp-down (needs a stepping/ultimate thread group)",
+        )
         if prof:
             facts.max_duration_s = prof.duration_s
-        facts.set("thresholds", False, 1, "JMeter has no pass/fail thresholds: the run exits 0 even with errors")
+        facts.set(
+            "thresholds", False, 1, "JMeter has no pass/fail thresholds: the run exits 0 even with errors"
+        )
         facts.set("percentiles", None)
         has_assert = any(t in _ASSERTIONS for t in tags)
-        facts.set("checks", has_assert, line_of(src, "Assertion"), None if has_assert else "no assertions on responses")
+        facts.set(
+            "checks",
+            has_assert,
+            line_of(src, "Assertion"),
+            None if has_assert else "no assertions on responses",
+        )
         think = any(t in _TIMERS for t in tags)
         facts.set("think_time", think, line_of(src, "Timer"), None if think else "no timers between requests")
         weighted = groups >= 2 or "ThroughputController" in tags or "SwitchController" in tags
@@ -108,7 +145,12 @@ class JMeterTool:
             facts.sinks.add("influxdb" if "influx" in src.text.lower() else "backend-listener")
         if "ResultCollector" in tags and "filename" in src.text:
             facts.sinks.add("jtl")
-        facts.set("results_output", bool(facts.sinks), 1, None if facts.sinks else "no Backend Listener or result file")
+        facts.set(
+            "results_output",
+            bool(facts.sinks),
+            1,
+            None if facts.sinks else "no Backend Listener or result file",
+        )
         env = bool(_PROPERTY.search(src.text))
         if facts.hosts:
             facts.set("env_target", False, facts.lines.get("env_target"), f"hard-coded host {facts.hosts[0]}")

@@ -15,8 +15,15 @@ __all__ = ["JS_SUFFIXES", "K6Tool", "record_url"]
 
 JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"})
 _K6_IMPORT = re.compile(rb"""(?:from\s*|require\(\s*)['"]k6(?:/[\w/-]*)?['"]""")
-_VERBS = {"get": "GET", "head": "HEAD", "post": "POST", "put": "PUT", "patch": "PATCH", "del": "DELETE",
-          "options": "OPTIONS"}
+_VERBS = {
+    "get": "GET",
+    "head": "HEAD",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "del": "DELETE",
+    "options": "OPTIONS",
+}
 _PERCENTILE = re.compile(r"\bp\(\s*\d+(?:\.\d+)?\s*\)|\bmed\b")
 _RANDOM_VAR = re.compile(r"(?:const|let|var)\s+(\w+)\s*=\s*Math\.random\(\)")
 _URL_START = re.compile(r"^(?:https?|wss?)://", re.IGNORECASE)
@@ -47,7 +54,9 @@ class K6Tool:
         out = Detection()
         js = JsFile(src.data, src.suffix)
         if js.has_error:
-            out.notices.append(f"{src.rel}: syntax error near line {js.first_error_line()}; k6 script read partially")
+            out.notices.append(
+                f"{src.rel}: syntax error near line {js.first_error_line()}; k6 script read partially"
+            )
         facts = Facts(tool="k6", path=src.rel)
         http_names: set[str] = set()
         http_funcs: dict[str, str] = {}
@@ -78,7 +87,9 @@ class K6Tool:
                     flags.setdefault("test_data", node_line(node))
             elif t in ("member_expression", "subscript_expression") and js.env_name(node):
                 env_used = True
-            elif t in ("string", "template_string") and _URL_START.match(node.text.decode("utf-8", "replace")[1:]):
+            elif t in ("string", "template_string") and _URL_START.match(
+                node.text.decode("utf-8", "replace")[1:]
+            ):
                 self._literal_host(js, node, facts)
         if not (http_names or http_funcs) and not _K6_IMPORT.search(src.data):
             return out
@@ -142,8 +153,15 @@ class K6Tool:
                 facts.lines.setdefault("results_output", node_line(decl))
         return options_node
 
-    def _call(self, js: JsFile, node: Any, http_names: set[str], http_funcs: dict[str, str], facts: Facts,
-              flags: dict[str, int]) -> None:
+    def _call(
+        self,
+        js: JsFile,
+        node: Any,
+        http_names: set[str],
+        http_funcs: dict[str, str],
+        facts: Facts,
+        flags: dict[str, int],
+    ) -> None:
         obj, fn = call_name(node)
         line = node_line(node)
         args_node = node.child_by_field_name("arguments")
@@ -188,8 +206,11 @@ class K6Tool:
                     else:
                         self._url(js, "GET", parts[0], None, node_line(target), facts)
                 elif target.type == "object":
-                    fields = {self._pair_key(p): p.child_by_field_name("value")
-                              for p in target.named_children if p.type == "pair"}
+                    fields = {
+                        self._pair_key(p): p.child_by_field_name("value")
+                        for p in target.named_children
+                        if p.type == "pair"
+                    }
                     if fields.get("url") is not None:
                         method = string_value(fields.get("method")) or "GET"
                         self._url(js, method, fields["url"], None, node_line(target), facts)
@@ -266,10 +287,18 @@ class K6Tool:
             facts.set("ramp_up", False, opt_line, "no staged load profile: all virtual users start at once")
             facts.set("ramp_down", False, opt_line, "no ramp-down stage")
         else:
-            facts.set("ramp_up", prof.ramp_up, opt_line,
-                      None if prof.ramp_up else "the load starts at its peak level (no ramp-up stage)")
-            facts.set("ramp_down", prof.ramp_down, opt_line,
-                      None if prof.ramp_down else "the load stops at its peak level (no ramp-down stage)")
+            facts.set(
+                "ramp_up",
+                prof.ramp_up,
+                opt_line,
+                None if prof.ramp_up else "the load starts at its peak level (no ramp-up stage)",
+            )
+            facts.set(
+                "ramp_down",
+                prof.ramp_down,
+                opt_line,
+                None if prof.ramp_down else "the load stops at its peak level (no ramp-down stage)",
+            )
             facts.max_duration_s = prof.duration_s
             if prof.spike:
                 facts.signals.add("spike")
@@ -288,24 +317,41 @@ class K6Tool:
                         texts.append(item["threshold"])
         if texts:
             facts.set("thresholds", True, opt_line)
-            latency = [t for k, t in _pairs(thresholds) if "duration" in k or "waiting" in k or "time" in k]
+            latency = [
+                t
+                for k, t in _pairs(thresholds if isinstance(thresholds, dict) else {})
+                if "duration" in k or "waiting" in k or "time" in k
+            ]
             if any(_PERCENTILE.search(t) for t in texts):
                 facts.set("percentiles", True, opt_line)
             elif latency:
-                facts.set("percentiles", False, opt_line, "latency thresholds use averages or maxima, not p95/p99")
+                facts.set(
+                    "percentiles", False, opt_line, "latency thresholds use averages or maxima, not p95/p99"
+                )
             else:
                 facts.set("percentiles", False, opt_line, "no latency percentile threshold (p95/p99)")
         else:
-            facts.set("thresholds", False, opt_line, "no thresholds: the run never fails on latency or errors")
+            facts.set(
+                "thresholds", False, opt_line, "no thresholds: the run never fails on latency or errors"
+            )
             trend = options.get("summaryTrendStats")
-            facts.set("percentiles", True if not isinstance(trend, list)
-                      or any(_PERCENTILE.search(str(s)) for s in trend) else False, opt_line)
+            facts.set(
+                "percentiles",
+                True
+                if not isinstance(trend, list) or any(_PERCENTILE.search(str(s)) for s in trend)
+                else False,
+                opt_line,
+            )
         throughput_goal = any(k.startswith(("http_reqs", "iterations")) for k in keys)
         if open_model:
             facts.set("open_model", True, opt_line)
         elif throughput_goal:
-            facts.set("open_model", False, opt_line,
-                      "a throughput threshold with a closed (VU-based) workload; use an arrival-rate executor")
+            facts.set(
+                "open_model",
+                False,
+                opt_line,
+                "a throughput threshold with a closed (VU-based) workload; use an arrival-rate executor",
+            )
         else:
             facts.set("open_model", None)
         if len([e for e in executors if e]) >= 2 or (isinstance(scenarios, dict) and len(scenarios) >= 2):
@@ -327,17 +373,25 @@ class K6Tool:
                 facts.set(fact, False, detail=missing)
         if "weighted" not in facts.values:
             mixed = _random_mix(src.text)
-            facts.set("weighted", mixed, detail=None if mixed else "a single scenario with no weighted traffic mix")
-        facts.set("results_output", bool(facts.sinks), facts.lines.get("results_output"),
-                  None if facts.sinks else "results are not exported (no handleSummary, --out or summary export)")
+            facts.set(
+                "weighted", mixed, detail=None if mixed else "a single scenario with no weighted traffic mix"
+            )
+        facts.set(
+            "results_output",
+            bool(facts.sinks),
+            facts.lines.get("results_output"),
+            None if facts.sinks else "results are not exported (no handleSummary, --out or summary export)",
+        )
 
 
 def _random_mix(text: str) -> bool:
     """``if (Math.random() < 0.7)`` or ``const r = Math.random(); if (r < 0.7)``: a weighted traffic mix."""
     if re.search(r"Math\.random\(\)\s*[<>]", text):
         return True
-    return any(re.search(rf"\b{re.escape(m.group(1))}\s*[<>]=?\s*(?:0?\.\d+|1\b)", text)
-               for m in _RANDOM_VAR.finditer(text))
+    return any(
+        re.search(rf"\b{re.escape(m.group(1))}\s*[<>]=?\s*(?:0?\.\d+|1\b)", text)
+        for m in _RANDOM_VAR.finditer(text)
+    )
 
 
 def _num(value: Any, default: float) -> float:
@@ -375,7 +429,9 @@ def _pairs(thresholds: dict[str, Any]) -> list[tuple[str, str]]:
     out = []
     for key, value in thresholds.items():
         for item in value if isinstance(value, list) else [value]:
-            text = item if isinstance(item, str) else (item.get("threshold") if isinstance(item, dict) else None)
+            text = (
+                item if isinstance(item, str) else (item.get("threshold") if isinstance(item, dict) else None)
+            )
             if isinstance(text, str):
                 out.append((str(key), text))
     return out

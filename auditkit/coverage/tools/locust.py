@@ -12,8 +12,15 @@ from auditkit.coverage.tools.k6 import record_url
 __all__ = ["LocustTool"]
 
 _USERS = {"HttpUser", "FastHttpUser", "HttpLocust", "User", "PostgresUser"}
-_VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "head": "HEAD",
-          "options": "OPTIONS"}
+_VERBS = {
+    "get": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "head": "HEAD",
+    "options": "OPTIONS",
+}
 _PERCENTILE = re.compile(r"percentile|p9\d|0\.9\d")
 _ENVIRON = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
@@ -33,7 +40,9 @@ class LocustTool:
 
     def claims(self, src: SourceFile) -> bool:
         """Python files importing locust."""
-        return src.suffix == ".py" and b"locust" in src.data and (b"User" in src.data or b"TaskSet" in src.data)
+        return (
+            src.suffix == ".py" and b"locust" in src.data and (b"User" in src.data or b"TaskSet" in src.data)
+        )
 
     def detect(self, src: SourceFile) -> Detection:
         """Parse user classes, tasks, wait times, requests, shapes and exit-code hooks."""
@@ -44,8 +53,11 @@ class LocustTool:
             line = getattr(exc, "lineno", None)
             out.notices.append(f"{src.rel}: Python syntax error{f' at line {line}' if line else ''}; skipped")
             return out
-        users = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
-                 and any(_name(b) in _USERS for b in n.bases)]
+        users = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ClassDef) and any(_name(b) in _USERS for b in n.bases)
+        ]
         if not users:
             return out
         facts = Facts(tool="locust", path=src.rel, line=users[0].lineno)
@@ -71,14 +83,22 @@ class LocustTool:
                             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                                 record_url(facts, "GET", value.value, stmt.lineno)
                                 facts.requests.pop()
-                        if "tasks" in targets and isinstance(stmt.value, ast.Dict) and len(stmt.value.keys) > 1:
+                        if (
+                            "tasks" in targets
+                            and isinstance(stmt.value, ast.Dict)
+                            and len(stmt.value.keys) > 1
+                        ):
                             task_weights.extend([1, 1])
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for dec in node.decorator_list:
                     if _name(dec.func if isinstance(dec, ast.Call) else dec) == "task":
                         facts.names.append(node.name)
                         weight = dec.args[0] if isinstance(dec, ast.Call) and dec.args else None
-                        task_weights.append(weight.value if isinstance(weight, ast.Constant) else 1)
+                        task_weights.append(
+                            weight.value
+                            if isinstance(weight, ast.Constant) and isinstance(weight.value, int)
+                            else 1
+                        )
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 attr = node.func.attr
                 owner = node.func.value
@@ -94,21 +114,43 @@ class LocustTool:
                 flags.setdefault("thresholds", node.lineno)
         text = src.text
         first = facts.line
-        facts.set("ramp_up", "shape" in flags, flags.get("shape", first),
-                  None if "shape" in flags else "no LoadTestShape: the ramp depends on --spawn-rate given by hand")
-        facts.set("ramp_down", "shape" in flags, flags.get("shape", first),
-                  None if "shape" in flags else "no LoadTestShape with a ramp-down")
-        facts.set("thresholds", "thresholds" in flags, flags.get("thresholds", first),
-                  None if "thresholds" in flags else "no exit-code hook: the run never fails on latency or errors")
+        facts.set(
+            "ramp_up",
+            "shape" in flags,
+            flags.get("shape", first),
+            None if "shape" in flags else "no LoadTestShape: the ramp depends on --spawn-rate given by hand",
+        )
+        facts.set(
+            "ramp_down",
+            "shape" in flags,
+            flags.get("shape", first),
+            None if "shape" in flags else "no LoadTestShape with a ramp-down",
+        )
+        facts.set(
+            "thresholds",
+            "thresholds" in flags,
+            flags.get("thresholds", first),
+            None if "thresholds" in flags else "no exit-code hook: the run never fails on latency or errors",
+        )
         if "thresholds" in flags:
             pct = bool(_PERCENTILE.search(text))
-            facts.set("percentiles", pct, flags["thresholds"], None if pct else "thresholds use averages only")
+            facts.set(
+                "percentiles", pct, flags["thresholds"], None if pct else "thresholds use averages only"
+            )
         else:
             facts.set("percentiles", True)
-        facts.set("checks", "checks" in flags, flags.get("checks", first),
-                  None if "checks" in flags else "responses are not checked (catch_response/failure)")
-        facts.set("think_time", "think_time" in flags, flags.get("think_time", first),
-                  None if "think_time" in flags else "no wait_time between tasks")
+        facts.set(
+            "checks",
+            "checks" in flags,
+            flags.get("checks", first),
+            None if "checks" in flags else "responses are not checked (catch_response/failure)",
+        )
+        facts.set(
+            "think_time",
+            "think_time" in flags,
+            flags.get("think_time", first),
+            None if "think_time" in flags else "no wait_time between tasks",
+        )
         weighted = len(task_weights) >= 2 or user_weights >= 2 or len(users) >= 2
         facts.set("weighted", weighted, first, None if weighted else "a single task: no weighted traffic mix")
         data = bool(re.search(r"\bcsv\b|open\(|json\.load|random\.choice", text))
@@ -129,9 +171,15 @@ class LocustTool:
         method = _VERBS.get(attr, "ANY")
         if attr == "request" and args:
             first = args.pop(0)
-            method = first.value.upper() if isinstance(first, ast.Constant) and isinstance(first.value, str) else "ANY"
+            method = (
+                first.value.upper()
+                if isinstance(first, ast.Constant) and isinstance(first.value, str)
+                else "ANY"
+            )
         name_kw = next((k.value for k in node.keywords if k.arg == "name"), None)
-        url_node = args[0] if args else next((k.value for k in node.keywords if k.arg in ("url", "path")), None)
+        url_node = (
+            args[0] if args else next((k.value for k in node.keywords if k.arg in ("url", "path")), None)
+        )
         url = _string(url_node)
         name = _string(name_kw)
         if name and "/" in name and (url is None or "\x00" in url):
@@ -144,8 +192,10 @@ def _string(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "\x00"
-                       for v in node.values)
+        return "".join(
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "\x00"
+            for v in node.values
+        )
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
         left = _string(node.left)
         right = _string(node.right) if isinstance(node.op, ast.Add) else ""

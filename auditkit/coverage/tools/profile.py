@@ -32,8 +32,16 @@ def parse_duration(value: Any, bare_unit: float = 1.0) -> float | None:
     if not isinstance(value, str):
         return None
     text = value.strip().lower()
-    for word, unit in (("minutes", "m"), ("minute", "m"), ("min", "m"), ("seconds", "s"), ("second", "s"),
-                       ("sec", "s"), ("hours", "h"), ("hour", "h")):
+    for word, unit in (
+        ("minutes", "m"),
+        ("minute", "m"),
+        ("min", "m"),
+        ("seconds", "s"),
+        ("second", "s"),
+        ("sec", "s"),
+        ("hours", "h"),
+        ("hour", "h"),
+    ):
         text = text.replace(word, unit)
     text = text.replace(" ", "")
     if not text:
@@ -90,8 +98,11 @@ def analyze_profiles(profiles: Sequence[tuple[float, Sequence[Segment]]]) -> Pro
             # An instant jump from the previous level, or a steep rise within the window.
             if previous is not None and seg.start >= SPIKE_FACTOR * max(previous, 1.0) and seg.start >= high:
                 spike = True
-            if (seg.duration_s < SPIKE_WINDOW_S and seg.end >= SPIKE_FACTOR * max(seg.start, 1.0)
-                    and seg.end >= high):
+            if (
+                seg.duration_s < SPIKE_WINDOW_S
+                and seg.end >= SPIKE_FACTOR * max(seg.start, 1.0)
+                and seg.end >= high
+            ):
                 spike = True
             previous = seg.end
         duration = max(duration, start_time + sum(s.duration_s for s in segments))
