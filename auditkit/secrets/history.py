@@ -1,0 +1,472 @@
+"""Git history as a source: every line each commit added, scanned exactly once.
+
+One streaming ``git log --all -p -U0 --cc -M`` process feeds the engine:
+
+* ``-U0``: no context lines, so each secret is seen once, in the commit that added it;
+* ``--cc`` (dense combined diff) for merges: only lines that differ from *every*
+  parent, i.e. what the merge itself introduced (a conflict resolution), so
+  merged branches are not double-counted but an "evil merge" is still found
+  (``git log -p`` alone shows no patch for merges: gitleaks issue 1028);
+* ``-M``: renames are detected, so a moved file adds no lines and is not
+  reported again; the rename map lets "still in HEAD" follow the file.
+
+Afterwards only the candidate paths are read at HEAD (is the secret still
+there?) and, for secrets that are gone, the removed lines of those paths are
+scanned to find the commit that removed the last appearance.
+
+A shallow clone is scanned as far as it goes (reported as truncated). A
+missing object (partial clone, damaged repository) makes git stop; the
+commit is reported and the scan resumes with the next one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Queue
+from typing import IO, Any
+
+from auditkit.errors import GitError
+from auditkit.findings import Provenance
+from auditkit.secrets.sources import Chunk, _unquote_git_path, decode_text
+
+__all__ = ["HistoryOutcome", "annotate_groups", "scan_history"]
+
+_RECORD = b"\x1e"
+_FIELD = "\x1f"
+_FORMAT = "--format=%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
+_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_CC_HUNK = re.compile(rb"^@@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@@+")
+_MAX_LISTED_NOTICES = 20
+
+
+@dataclass
+class HistoryOutcome:
+    """What the history walk produced (the batch type comes from :mod:`auditkit.secrets.scan`)."""
+
+    batch: Any
+    commits: int = 0
+    truncated: bool = False
+    notices: list[str] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)
+    """Old path -> new path, for every rename seen."""
+    top: Path | None = None
+    """The top of the repository's work tree (history paths are relative to it)."""
+    bare: bool = False
+    """A bare repository (a mirror): there is no working tree to scan."""
+    order: dict[str, int] = field(default_factory=dict)
+    """Commit -> position in the walk (``--date-order``: a parent always comes after its children)."""
+
+
+def _git(top: Path, *args: str, check: bool = True) -> str:
+    out = subprocess.run(["git", "-C", str(top), *args], capture_output=True, text=True, timeout=600, check=False)
+    if check and out.returncode != 0:
+        raise GitError(f"{top}: git {args[0]} failed: {out.stderr.strip()}")
+    return out.stdout
+
+
+def _repository_top(root: Path) -> Path:
+    """The work tree's top, or the git directory itself for a bare repository (a CI mirror)."""
+    out = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--is-bare-repository", "--show-toplevel"],
+        capture_output=True, text=True, check=False,
+    )
+    lines = out.stdout.split()
+    if out.returncode == 0 and lines[:1] == ["false"] and len(lines) > 1:
+        return Path(out.stdout.strip().split("\n", 1)[1])
+    if lines[:1] == ["true"]:
+        return root.resolve()
+    raise GitError(f"{root}: not a git repository (history scans need one)")
+
+
+@dataclass
+class _FilePatch:
+    path: str
+    added: list[tuple[int, bytes]] = field(default_factory=list)
+    removed: list[tuple[int, bytes]] = field(default_factory=list)
+    binary: bool = False
+
+
+def _prefetched(records: Iterator[bytes], depth: int = 64) -> Iterator[bytes]:
+    """Read ahead in a thread, so git keeps writing (the read releases the GIL) while we scan."""
+    queue: Queue[bytes | None] = Queue(maxsize=depth)
+
+    def pump() -> None:
+        try:
+            for record in records:
+                queue.put(record)
+        finally:
+            queue.put(None)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    while True:
+        item = queue.get()
+        if item is None:
+            break
+        yield item
+    reader.join()
+
+
+def _records(stream: IO[bytes], block: int = 1 << 20) -> Iterator[bytes]:
+    """Split ``git log`` output into one bytes record per commit (without line-by-line Python)."""
+    pending = b""
+    while True:
+        data = stream.read(block)
+        if not data:
+            break
+        pending += data
+        cut = pending.rfind(b"\n" + _RECORD)
+        if cut < 0:
+            continue
+        for record in pending[: cut + 1].split(b"\n" + _RECORD):
+            if record:
+                yield record if record.startswith(_RECORD) else _RECORD + record
+        pending = pending[cut + 1 :]
+    if pending.strip():
+        yield pending
+
+
+_DIFF_PATHS = re.compile(rb"^(?:diff --git a/(.*) b/|diff --(?:cc|combined) )(.*)$", re.MULTILINE)
+
+
+_BINARY = re.compile(rb"^Binary files .* and (?:b/)?(.*) differ$", re.MULTILINE)
+
+
+def _binary_paths(record: bytes) -> list[str]:
+    return [_unquote_git_path(m.group(1)) for m in _BINARY.finditer(record)]
+
+
+def _record_paths(record: bytes) -> list[str]:
+    return [_unquote_git_path(m.group(2)) for m in _DIFF_PATHS.finditer(record)]
+
+
+def _parse_stream(stream: IO[bytes], want_removed: bool) -> Iterator[tuple[Provenance, list[_FilePatch], dict[str, str]]]:
+    """Yield (commit, file patches, renames) from ``git log -p`` output."""
+    for record in _records(stream):
+        yield _parse_record(record, want_removed)
+
+
+def _parse_record(record: bytes, want_removed: bool) -> tuple[Provenance, list[_FilePatch], dict[str, str]]:
+    """Parse one commit's header and patch."""
+    header, _, body = record.partition(b"\n")
+    parts = header[1:].decode("utf-8", "replace").split(_FIELD)
+    while len(parts) < 5:
+        parts.append("")
+    commit = Provenance(parts[0], parts[1], parts[2], parts[3], parts[4])
+    files: list[_FilePatch] = []
+    renames: dict[str, str] = {}
+    current: _FilePatch | None = None
+    combined = False
+    new_line = old_line = 0
+    rename_from: str | None = None
+    for line in body.split(b"\n"):
+        first = line[:1]
+        if current is not None and first in (b"+", b"-", b" ") and not line.startswith((b"+++ ", b"--- ")):
+            if combined:
+                marks, text = line[:2], line[2:]
+                if b"-" not in marks:
+                    if marks == b"++":
+                        current.added.append((new_line, text))
+                    new_line += 1
+            elif first == b"+":
+                current.added.append((new_line, line[1:]))
+                new_line += 1
+            elif first == b"-":
+                if want_removed:
+                    current.removed.append((old_line, line[1:]))
+                old_line += 1
+            else:
+                new_line += 1
+                old_line += 1
+            continue
+        if line.startswith(b"diff --"):
+            combined = not line.startswith(b"diff --git ")
+            current = _FilePatch(_unquote_git_path(line.split(b" ", 2)[2]) if combined else "")
+            files.append(current)
+            rename_from = None
+        elif current is None:
+            continue
+        elif line.startswith(b"+++ "):
+            target = line[4:]
+            if target != b"/dev/null":
+                name = _unquote_git_path(target)
+                current.path = name[2:] if name.startswith("b/") else name
+        elif line.startswith(b"--- "):
+            source = line[4:]
+            if source != b"/dev/null" and not current.path:
+                name = _unquote_git_path(source)
+                current.path = name[2:] if name.startswith("a/") else name
+        elif line.startswith(b"@@"):
+            m = (_CC_HUNK if combined else _HUNK).match(line)
+            if m and combined:
+                new_line = int(m.group(1))
+            elif m:
+                old_line = int(m.group(1))
+                new_line = int(m.group(3))
+        elif line.startswith(b"rename from "):
+            rename_from = _unquote_git_path(line[12:])
+        elif line.startswith(b"rename to "):
+            target_name = _unquote_git_path(line[10:])
+            if rename_from is not None:
+                renames[rename_from] = target_name
+            if not current.path:
+                current.path = target_name
+        elif line.startswith(b"Binary files "):
+            current.binary = True
+            m2 = re.search(rb" and (?:b/)?(.*) differ$", line)
+            if m2 and not current.path:
+                current.path = _unquote_git_path(m2.group(1))
+    return commit, files, renames
+
+
+def _chunks_for(commit: Provenance, patch: _FilePatch, lines: list[tuple[int, bytes]]) -> Chunk | None:
+    data = b"\n".join(text for _, text in lines)
+    text = decode_text(data)
+    if text is None:
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return Chunk(patch.path, text, line_map=tuple(n for n, _ in lines), commit=commit)
+
+
+def _log_command(top: Path, since: str | None, rev_range: str | None, stdin_revs: bool) -> list[str]:
+    cmd = ["git", "-C", str(top), "-c", "core.quotepath=off", "-c", "diff.renameLimit=2000", "log", "-p", "-U0",
+           "--cc", "-M", "--date-order", "--no-color", "--no-ext-diff", "--no-textconv", "--full-history", _FORMAT,
+           "--diff-filter=ACMRT"]
+    if since:
+        cmd.append(f"--since={since}")
+    if stdin_revs:
+        cmd += ["--no-walk=unsorted", "--stdin"]
+    elif rev_range:
+        cmd.append(rev_range)
+    else:
+        cmd.append("--all")
+    return cmd
+
+
+def scan_history(
+    ctx: Any,
+    *,
+    since: str | None = None,
+    rev_range: str | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> HistoryOutcome:
+    """Scan the added lines of every commit (all refs, or ``rev_range``, after ``since``)."""
+    from auditkit.secrets.scan import _Batch, scan_chunk
+
+    top = _repository_top(ctx.root)
+    if ctx.root != top:
+        # History paths are repository-relative; report them relative to the repository top.
+        ctx = dataclasses.replace(ctx, root=top)
+    outcome = HistoryOutcome(batch=_Batch(), top=top, bare=not (top / ".git").exists())
+    if _git(top, "rev-parse", "--is-shallow-repository", check=False).strip() == "true":
+        outcome.truncated = True
+        outcome.notices.append("shallow clone: history is truncated at the shallow boundary; "
+                               "run `git fetch --unshallow` for a complete scan")
+    has_commits = bool(_git(top, "rev-list", "-n1", "--all", check=False).strip())
+    if not has_commits:
+        outcome.notices.append("repository has no commits yet; nothing in history to scan")
+        return outcome
+    binaries: list[str] = []
+    undecodable: list[str] = []
+    started = time.monotonic()
+    done: set[str] = set()
+    pending: list[str] | None = None  # after a failure: the commits still to scan, fed through --stdin
+    engine = ctx.engine
+    while True:
+        cmd = _log_command(top, since, rev_range, pending is not None)
+        errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr can never block the stream
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if pending is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=errors)
+        assert proc.stdout is not None
+        if pending is not None:
+            assert proc.stdin is not None
+            proc.stdin.write(("\n".join(pending) + "\n").encode())
+            proc.stdin.close()
+        last: str | None = None
+        for record in _prefetched(_records(proc.stdout)):
+            # Most commits cannot match anything: decide that on the raw record, before parsing lines.
+            text = record.decode("latin-1")
+            keywordless = engine.keywordless_candidates(text, _record_paths(record))
+            if keywordless or engine.has_keyword(text) or b"\nrename " in record:
+                commit, patches, renames = _parse_record(record, want_removed=False)
+                outcome.renames.update(renames)
+                _scan_commit(ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable, keywordless)
+            else:
+                commit = _parse_record(record.partition(b"\n")[0], want_removed=False)[0]
+                if b"\nBinary files " in record:
+                    binaries.extend(f"{p}@{commit.commit[:10]}" for p in _binary_paths(record))
+            done.add(commit.commit)
+            last = commit.commit
+            outcome.order[commit.commit] = len(outcome.order)
+            outcome.commits += 1
+            if progress is not None and outcome.commits % 200 == 0:
+                rate = outcome.commits / max(time.monotonic() - started, 1e-6)
+                progress({"commits": outcome.commits, "commits_per_s": f"{rate:.0f}",
+                          "findings": len(outcome.batch.findings)})
+        code = proc.wait()
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
+        errors.close()
+        if code == 0:
+            break
+        # git stops at the first commit whose objects it cannot read; the stream's last commit is that one
+        # (its patch is incomplete). Report it, skip it, and resume with the commits not yet seen.
+        reason = stderr.strip().splitlines()[-1][:160] if stderr.strip() else f"git exited with {code}"
+        remaining = _remaining_commits(top, since, rev_range, done)
+        if last is None and remaining:
+            last = remaining[0]
+            done.add(last)
+            outcome.order[last] = len(outcome.order)
+            outcome.commits += 1
+        if last is None:
+            outcome.notices.append(f"git log stopped early: {reason}")
+            break
+        outcome.notices.append(f"commit {last[:12]}: missing or unreadable object, patch skipped ({reason})")
+        pending = [c for c in remaining if c != last]
+        if not pending:
+            break
+    if progress is not None:
+        rate = outcome.commits / max(time.monotonic() - started, 1e-6)
+        progress({"commits": outcome.commits, "commits_per_s": f"{rate:.0f}",
+                  "findings": len(outcome.batch.findings), "final": True})
+    outcome.batch.files = outcome.commits
+    for kind, items in (("binary", binaries), ("non-UTF-8", undecodable)):
+        if items:
+            listed = ", ".join(items[:_MAX_LISTED_NOTICES])
+            more = f" and {len(items) - _MAX_LISTED_NOTICES} more" if len(items) > _MAX_LISTED_NOTICES else ""
+            outcome.notices.append(f"skipped {len(items)} {kind} file change(s) in history: {listed}{more}")
+    return outcome
+
+
+def _remaining_commits(top: Path, since: str | None, rev_range: str | None, done: set[str]) -> list[str]:
+    args = ["rev-list", "--full-history", "--date-order"]
+    if since:
+        args.append(f"--since={since}")
+    args.append(rev_range if rev_range else "--all")
+    listed = _git(top, *args, check=False).split()
+    return [c for c in listed if c not in done]
+
+
+def _scan_commit(ctx: Any, commit: Provenance, patches: list[_FilePatch], batch: Any,
+                 scan_chunk: Callable[..., None], binaries: list[str], undecodable: list[str],
+                 keywordless: tuple[Any, ...]) -> None:
+    engine = ctx.engine
+    for p in patches:
+        if p.binary:
+            binaries.append(f"{p.path}@{commit.commit[:10]}")
+    for patch in patches:
+        if patch.binary or not patch.added or not patch.path:
+            continue
+        if engine.path_skipped(patch.path):
+            continue
+        chunk = _chunks_for(commit, patch, patch.added)
+        if chunk is None:
+            undecodable.append(f"{patch.path}@{commit.commit[:10]}")
+            continue
+        batch.bytes += len(chunk.text)
+        scan_chunk(ctx, chunk, batch, keywordless)
+
+
+# ----------------------------------------------------------------------------- provenance
+
+
+def _follow(path: str, renames: dict[str, str]) -> list[str]:
+    chain = [path]
+    seen = {path}
+    while chain[-1] in renames and renames[chain[-1]] not in seen:
+        chain.append(renames[chain[-1]])
+        seen.add(chain[-1])
+    return chain
+
+
+def _head_blobs(top: Path, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    if not paths:
+        return
+    proc = subprocess.Popen(["git", "-C", str(top), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for path in paths:
+            proc.stdin.write(f"HEAD:{path}\n".encode())
+            proc.stdin.flush()
+            parts = proc.stdout.readline().split()
+            if len(parts) != 3 or parts[1] != b"blob":
+                continue
+            data = proc.stdout.read(int(parts[2]))
+            proc.stdout.read(1)
+            yield path, data
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+
+
+def annotate_groups(ctx: Any, groups: Sequence[Any], outcome: HistoryOutcome) -> tuple[Any, ...]:
+    """Add ``in_head``, ``introduced`` and ``removed`` to each group of a history scan."""
+    from auditkit.secrets.scan import _Batch, scan_chunk
+
+    top = outcome.top
+    if top is None or not groups:
+        return tuple(groups)
+    renames = outcome.renames
+    hctx = dataclasses.replace(ctx, root=top)
+    candidates = sorted({p for g in groups for path in g.paths for p in _follow(path, renames)})
+    in_head: set[str] = set()
+    has_head = bool(_git(top, "rev-parse", "--verify", "-q", "HEAD", check=False).strip())
+    if has_head:
+        batch = _Batch()
+        for path, data in _head_blobs(top, candidates):
+            text = decode_text(data)
+            if text is not None:
+                scan_chunk(hctx, Chunk(path, text), batch)
+        in_head = {f.fingerprint for f in batch.findings}
+    gone = [g for g in groups if g.fingerprint not in in_head]
+    removed = _removal_commits(hctx, top, gone, renames) if gone else {}
+    out = []
+    for g in groups:
+        introduced = [f.introduced for f in g.occurrences if f.introduced is not None]
+        # The oldest: last in the walk (dates can tie or lie; the graph order cannot).
+        first = max(introduced, key=lambda p: outcome.order.get(p.commit, -1)) if introduced else None
+        present = g.fingerprint in in_head
+        occurrences = tuple(
+            dataclasses.replace(f, details={**f.details, "in_head": present}) for f in g.occurrences
+        )
+        out.append(dataclasses.replace(g, in_head=present, introduced=first, occurrences=occurrences,
+                                       removed=None if present else removed.get(g.fingerprint)))
+    return tuple(out)
+
+
+def _removal_commits(ctx: Any, top: Path, groups: Sequence[Any], renames: dict[str, str]) -> dict[str, Provenance]:
+    """For each fingerprint, the newest commit whose removed lines contain it (the first one the walk meets)."""
+    wanted = {g.fingerprint for g in groups}
+    paths = sorted({p for g in groups for path in g.paths for p in _follow(path, renames)})
+    cmd = ["git", "-C", str(top), "-c", "core.quotepath=off", "log", "-p", "-U0", "-M", "--date-order", "--no-color",
+           "--no-ext-diff", "--no-textconv", _FORMAT, "--all", "--", *paths]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    found: dict[str, Provenance] = {}
+    engine = ctx.engine
+    for commit, patches, _ in _parse_stream(proc.stdout, want_removed=True):
+        for patch in patches:
+            if not patch.removed or patch.binary:
+                continue
+            chunk = _chunks_for(commit, patch, patch.removed)
+            if chunk is None:
+                continue
+            for match in engine.scan(dataclasses.replace(chunk, commit=None)):
+                fp = ctx.key.fingerprint(match.secret)
+                if fp in wanted:
+                    found.setdefault(fp, commit)
+    proc.wait()
+    return found
+
