@@ -265,14 +265,15 @@ def _routes(
 # ---------------------------------------------------------------------- secrets, CI and sinks
 
 
-def _default_finder(cfg: Config) -> SecretFinder | None:
+def _default_finder(root: Path, cfg: Config) -> SecretFinder | None:
     try:
         from auditkit.secrets import scan_secrets
     except ImportError:
         return None
 
     def find(paths: Sequence[Path]) -> Sequence[Finding]:
-        return tuple(scan_secrets(list(paths), config=cfg).findings)
+        # Finding paths come back relative to `root`, like the load tests' paths.
+        return tuple(scan_secrets(list(paths), config=cfg, root=root).findings)
 
     return find
 
@@ -281,7 +282,7 @@ def _apply_secrets(root: Path, cfg: Config, tests: list[Facts], finder: Any, not
     if not tests:
         return
     if finder is DEFAULT_SECRET_FINDER:
-        finder = _default_finder(cfg)
+        finder = _default_finder(root, cfg)
         if finder is None:
             notices.append(
                 "the secret scanner is not available: 'secrets from the environment' was not checked"

@@ -10,7 +10,7 @@ import pytest
 
 from auditkit.config import Config
 from auditkit.findings import Area, Confidence, Finding, Location, Severity
-from tests.coverage.replica import AUDIT_PASSWORD, build_replica
+from tests.coverage.replica import build_replica
 
 
 @pytest.fixture(scope="session")
@@ -58,12 +58,6 @@ def literal_finder(needle: str) -> Callable[[Sequence[Path]], Sequence[Finding]]
         return out
 
     return find
-
-
-@pytest.fixture
-def audit_finder() -> Callable[[Sequence[Path]], Sequence[Finding]]:
-    """The stand-in scanner primed with the audit's published password."""
-    return literal_finder(AUDIT_PASSWORD)
 
 
 def default_config(root: Path) -> Config:

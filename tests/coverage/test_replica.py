@@ -15,8 +15,9 @@ ARTILLERY_TEST = "backend/services/search-service/tests/load/search-load-test.js
 CENTRAL = "operations/load-tests/load-test.sh"
 
 
-def _run(root: Path, finder=None):
-    return analyze(root, default_config(root), secret_finder=finder or literal_finder(AUDIT_PASSWORD))
+def _run(root: Path):
+    """Analyse with the real secret scanner deciding the "secrets from the environment" check."""
+    return analyze(root, default_config(root))
 
 
 def test_headline_is_two_of_twenty_one(replica: Path) -> None:
@@ -122,6 +123,35 @@ def test_findings_uncovered_critical_first(replica: Path) -> None:
     ids = {(f.rule_id, f.location.path) for f in r.findings}
     assert ("load.thresholds", CENTRAL) in ids and ("load.ramp-up", CENTRAL) in ids
     assert all(AUDIT_PASSWORD not in f.message for f in r.findings)
+
+
+def test_secret_check_goes_through_the_scanner(replica: Path) -> None:
+    r = _run(replica)
+    central = next(t for t in r.load_tests if t.path == CENTRAL)
+    secret = next(c for c in central.checks if c.id == "load.secrets-env")
+    assert secret.passed is False and "secret scanner" in secret.reason and secret.line == 29
+    assert AUDIT_PASSWORD not in secret.reason
+    k6 = next(t for t in r.load_tests if t.path == K6_TEST)
+    assert next(c.passed for c in k6.checks if c.id == "load.secrets-env") is True
+    assert not any("secret scanner is not available" in n for n in r.notices)
+
+
+def test_any_secret_finder_callable_is_used(replica: Path) -> None:
+    """The seam: the check asks whatever scanner it is given, once, for the load-test files only."""
+    calls = []
+    finder = literal_finder(AUDIT_PASSWORD)
+
+    def spy(paths):
+        calls.append(sorted(p.relative_to(replica).as_posix() for p in paths))
+        return finder(paths)
+
+    r = analyze(replica, default_config(replica), secret_finder=spy)
+    assert calls == [sorted(t.path for t in r.load_tests)]
+    central = next(t for t in r.load_tests if t.path == CENTRAL)
+    assert next(c.passed for c in central.checks if c.id == "load.secrets-env") is False
+    off = analyze(replica, default_config(replica), secret_finder=None)
+    central_off = next(t for t in off.load_tests if t.path == CENTRAL)
+    assert next(c.passed for c in central_off.checks if c.id == "load.secrets-env") is None
 
 
 def test_fixed_password_raises_central_quality(tmp_path: Path) -> None:
