@@ -13,10 +13,21 @@ from dataclasses import dataclass
 
 from auditkit.coverage.js import BASE_HOLE, HOLE
 
-__all__ = ["ANY", "ParsedUrl", "match_requests", "normalize_path", "split_url"]
+__all__ = ["ANY", "HTTP_METHODS", "ParsedUrl", "match_requests", "normalize_path", "split_url"]
 
 ANY = "ANY"
 """Method of a request or endpoint whose verb is unknown or accepts every verb."""
+
+HTTP_METHODS = {
+    "get": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "head": "HEAD",
+    "options": "OPTIONS",
+}
+"""Lower-case method names as the frameworks and tools spell them -> HTTP method."""
 
 _SCHEME_HOST = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?P<host>[^/?#\s]*)")
 _PLACEHOLDER = re.compile(

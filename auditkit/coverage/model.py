@@ -94,6 +94,10 @@ class Facts:
         if detail:
             self.detail[fact] = detail
 
+    def mark(self, fact: str, ok: bool, line: int | None, missing: str) -> None:
+        """Record a yes/no fact; ``missing`` is the reason shown only when it is a no."""
+        self.set(fact, ok, line, None if ok else missing)
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -324,15 +328,16 @@ class PlatformView:
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
-    """JSON form of a :class:`~auditkit.findings.Finding` of this area."""
+    """JSON form of a coverage finding (keys named as in the secrets JSON: ``rule``, ``path``, ``line``...)."""
     return {
-        "rule_id": f.rule_id,
+        "rule": f.rule_id,
         "area": f.area.value,
         "severity": f.severity.value,
         "confidence": f.confidence.value,
         "message": f.message,
         "path": f.location.path,
         "line": f.location.line,
+        "fingerprint": f.fingerprint,
         "remediation": f.remediation,
         "details": dict(f.details),
     }

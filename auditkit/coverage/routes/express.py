@@ -12,22 +12,12 @@ import re
 from typing import Any
 
 from auditkit.coverage.js import JsFile, call_name, node_line, string_value, walk
-from auditkit.coverage.matching import ANY
+from auditkit.coverage.matching import ANY, HTTP_METHODS
 from auditkit.coverage.routes.base import FileRoutes, Mount, Route, resolve_module
 
 __all__ = ["extract_express"]
 
-_VERBS = {
-    "get": "GET",
-    "post": "POST",
-    "put": "PUT",
-    "patch": "PATCH",
-    "delete": "DELETE",
-    "del": "DELETE",
-    "head": "HEAD",
-    "options": "OPTIONS",
-    "all": ANY,
-}
+_VERBS = {**HTTP_METHODS, "del": "DELETE", "all": ANY}
 _RECEIVER = re.compile(
     r"^(?:app|application|server|fastify|instance|api|r|routes?|\w*router|\w*routes|v\d+|"
     r"\w*app|\w*server)$",

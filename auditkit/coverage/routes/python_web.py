@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import ast
 
-from auditkit.coverage.matching import ANY
+from auditkit.coverage.matching import ANY, HTTP_METHODS
 from auditkit.coverage.routes.base import FileRoutes, Mount, Route
 
 __all__ = ["extract_python", "resolve_python_module"]
 
-_VERBS = {
-    "get": "GET",
-    "post": "POST",
-    "put": "PUT",
-    "patch": "PATCH",
-    "delete": "DELETE",
-    "head": "HEAD",
-    "options": "OPTIONS",
-}
+_VERBS = HTTP_METHODS
 
 
 def _const_str(node: ast.AST | None) -> str | None:

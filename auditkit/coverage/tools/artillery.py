@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from auditkit.coverage.js import BASE_HOLE, HOLE, EnvRef, JsFile, Unknown, node_line, walk
+from auditkit.coverage.matching import HTTP_METHODS
 from auditkit.coverage.model import Facts
 from auditkit.coverage.tools.base import Detection, SourceFile, line_of
 from auditkit.coverage.tools.k6 import JS_SUFFIXES, K6Tool, record_url
@@ -17,7 +18,7 @@ __all__ = ["ArtilleryTool", "load_yaml"]
 _DATA_SUFFIXES = frozenset({".yml", ".yaml", ".json"})
 _ENV_TEMPLATE = re.compile(r"\{\{\s*\$(?:env|processEnvironment|environment)\.[A-Za-z_]\w*\s*\}\}")
 _OTHER_TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
-_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
+_VERBS = tuple(HTTP_METHODS)
 _PERCENTILE = re.compile(r"\bp(?:50|75|90|95|99|999)\b|median", re.IGNORECASE)
 _SINKS = (
     "statsd",
@@ -176,17 +177,17 @@ class ArtilleryTool:
                 facts.names.append(scenario["name"])
             self._flow(src, scenario.get("flow"), prefix, facts, state, 0)
         plugins = _table(config, "plugins")
-        facts.set(
+        facts.mark(
             "checks",
             state["expect"],
             line_of(src, "expect") if state["expect"] else None,
-            None if state["expect"] else "no expect assertions on responses",
+            "no expect assertions on responses",
         )
-        facts.set(
+        facts.mark(
             "think_time",
             state["think"],
             line_of(src, "think") if state["think"] else None,
-            None if state["think"] else "no think steps between requests",
+            "no think steps between requests",
         )
         if state["upload"]:
             facts.signals.add("upload")
@@ -214,18 +215,8 @@ class ArtilleryTool:
             facts.set("ramp_up", False, phase_line, "no phases: the whole load starts at once")
             facts.set("ramp_down", False, phase_line, "no cool-down phase")
         else:
-            facts.set(
-                "ramp_up",
-                prof.ramp_up,
-                phase_line,
-                None if prof.ramp_up else "the first phase is the peak rate",
-            )
-            facts.set(
-                "ramp_down",
-                prof.ramp_down,
-                phase_line,
-                None if prof.ramp_down else "no cool-down phase after the peak",
-            )
+            facts.mark("ramp_up", prof.ramp_up, phase_line, "the first phase is the peak rate")
+            facts.mark("ramp_down", prof.ramp_down, phase_line, "no cool-down phase after the peak")
             facts.max_duration_s = prof.duration_s
             if prof.spike:
                 facts.signals.add("spike")
@@ -237,11 +228,11 @@ class ArtilleryTool:
             blob = json.dumps(ensure, default=str)
             facts.set("thresholds", True, line_of(src, "ensure", cfg_line))
             pct = bool(_PERCENTILE.search(blob))
-            facts.set(
+            facts.mark(
                 "percentiles",
                 pct,
                 line_of(src, "ensure", cfg_line),
-                None if pct else "ensure checks averages or maxima, not p95/p99",
+                "ensure checks averages or maxima, not p95/p99",
             )
         else:
             facts.set(
@@ -252,18 +243,18 @@ class ArtilleryTool:
             )
             facts.set("percentiles", True)
 
-        facts.set(
+        facts.mark(
             "weighted",
             len(scenarios) >= 2,
             line_of(src, "weight", cfg_line),
-            None if len(scenarios) >= 2 else "a single scenario with no weighted traffic mix",
+            "a single scenario with no weighted traffic mix",
         )
         payload = config.get("payload")
-        facts.set(
+        facts.mark(
             "test_data",
             bool(payload),
             line_of(src, "payload", cfg_line),
-            None if payload else "no payload file: every virtual user sends the same data",
+            "no payload file: every virtual user sends the same data",
         )
 
         for key, value in plugins.items():
@@ -277,13 +268,11 @@ class ArtilleryTool:
                         facts.sinks.add(entry["type"].lower())
         if "statsd" in json.dumps(config, default=str).lower():
             facts.sinks.add("statsd")
-        facts.set(
+        facts.mark(
             "results_output",
             bool(facts.sinks),
             line_of(src, "plugins", cfg_line),
-            None
-            if facts.sinks
-            else "metrics are not published anywhere (no publish-metrics plugin or -o report)",
+            "metrics are not published anywhere (no publish-metrics plugin or -o report)",
         )
         facts.line = int(doc.get("__line__", 1))
         return facts

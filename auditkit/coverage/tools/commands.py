@@ -496,7 +496,7 @@ class CommandTools:
         results: list[str] = []
         pct_missing: str | None = None
         think = data = weighted = False
-        open_model: bool | None = None
+        open_model = False
         for call in load_calls:
             opts, positional = _options(
                 call.args, _VALUE_OPTS.get(call.tool if call.tool != "wrk2" else "wrk", set())
@@ -531,33 +531,26 @@ class CommandTools:
                 or call.tool == "vegeta"
                 or (call.tool == "pgbench" and ("R" in opts or "rate" in opts))
             )
-            open_model = (open_model or False) or rate_model
+            open_model = open_model or rate_model
             duration = _duration(call, opts)
             if duration:
                 facts.max_duration_s = max(facts.max_duration_s or 0.0, duration)
         tools = ", ".join(sorted(counts))
-        facts.set(
-            "ramp_up", ramp, first.line, None if ramp else f"{tools}: all clients start at once (no ramp-up)"
-        )
-        facts.set("ramp_down", ramp_down, first.line, None if ramp_down else f"{tools}: no ramp-down")
+        facts.mark("ramp_up", ramp, first.line, f"{tools}: all clients start at once (no ramp-up)")
+        facts.mark("ramp_down", ramp_down, first.line, f"{tools}: no ramp-down")
         facts.set("thresholds", False, first.line, f"{tools}: no pass/fail thresholds on latency or errors")
         facts.set("percentiles", pct_missing is None, None, pct_missing)
         facts.set("checks", False, first.line, f"{tools}: responses are not checked")
-        facts.set("think_time", think, first.line, None if think else "no think time between requests")
-        facts.set(
-            "weighted",
-            weighted,
-            first.line,
-            None if weighted else "one request repeated: no weighted traffic mix",
-        )
-        facts.set("test_data", data, first.line, None if data else "no test data: every request is identical")
-        facts.set("open_model", open_model, first.line, None if open_model else f"{tools}: {_CLOSED}")
+        facts.mark("think_time", think, first.line, "no think time between requests")
+        facts.mark("weighted", weighted, first.line, "one request repeated: no weighted traffic mix")
+        facts.mark("test_data", data, first.line, "no test data: every request is identical")
+        facts.mark("open_model", open_model, first.line, f"{tools}: {_CLOSED}")
         facts.sinks.update(results)
-        facts.set(
+        facts.mark(
             "results_output",
             bool(results),
             first.line,
-            None if results else "results are printed, not stored (no CSV/JSON output or metrics sink)",
+            "results are printed, not stored (no CSV/JSON output or metrics sink)",
         )
         if facts.hosts:
             facts.set("env_target", False, facts.lines.get("env_target"), f"hard-coded host {facts.hosts[0]}")

@@ -59,44 +59,35 @@ class GatlingTool:
             return src.line_at(m.start()) if m else None
 
         ramp = has(_RAMP.pattern)
-        facts.set(
+        facts.mark(
             "ramp_up",
             ramp is not None,
             ramp or facts.line,
-            None if ramp else "injection starts at full load (atOnceUsers/constant)",
+            "injection starts at full load (atOnceUsers/constant)",
         )
         facts.set("ramp_down", False, facts.line, "no ramp-down step in the injection profile")
         assertions = has(r"\.assertions\(")
-        facts.set(
+        facts.mark(
             "thresholds",
             assertions is not None,
             assertions or facts.line,
-            None if assertions else "no assertions: the simulation never fails on latency or errors",
+            "no assertions: the simulation never fails on latency or errors",
         )
         if assertions:
             pct = has(r"percentile|\.p9\d") is not None
-            facts.set(
-                "percentiles", pct, assertions, None if pct else "assertions use mean or max, not percentiles"
-            )
+            facts.mark("percentiles", pct, assertions, "assertions use mean or max, not percentiles")
         else:
             facts.set("percentiles", True)
         checks = has(r"\.check\(")
-        facts.set(
-            "checks", checks is not None, checks or facts.line, None if checks else "no checks on responses"
-        )
+        facts.mark("checks", checks is not None, checks or facts.line, "no checks on responses")
         pause = has(r"\.pause\(|\bpause\(")
-        facts.set(
-            "think_time",
-            pause is not None,
-            pause or facts.line,
-            None if pause else "no pauses between requests",
-        )
+        facts.mark("think_time", pause is not None, pause or facts.line, "no pauses between requests")
         weighted = (
             has(r"randomSwitch|uniformRandomSwitch|roundRobinSwitch") is not None or len(facts.names) >= 2
         )
-        facts.set("weighted", weighted, facts.line, None if weighted else "a single scenario")
+        facts.mark("weighted", weighted, facts.line, "a single scenario")
         feeder = has(r"\bcsv\(|\bjsonFile\(|\.feed\(|\bfeed\(")
-        facts.set("test_data", feeder is not None, feeder or facts.line, None if feeder else "no feeder")
+        facts.mark("test_data", feeder is not None, feeder or facts.line, "no feeder")
         facts.set("open_model", True if _OPEN.search(text) else None)
         facts.sinks.add("html")
         facts.set("results_output", True)

@@ -109,17 +109,17 @@ class JMeterTool:
             elif el.tag == "JDBCSampler":
                 facts.signals.add("database")
         prof = analyze_profiles([(0.0, s) for s in segments])
-        facts.set(
+        facts.mark(
             "ramp_up",
             bool(prof and prof.ramp_up),
             line_of(src, "ramp_time"),
-            None if prof and prof.ramp_up else "thread groups start every thread at once (ramp_time 0)",
+            "thread groups start every thread at once (ramp_time 0)",
         )
-        facts.set(
+        facts.mark(
             "ramp_down",
             bool(prof and prof.ramp_down),
             line_of(src, "ThreadGroup"),
-            None if prof and prof.ramp_down else "no ramp-down (needs a stepping/ultimate thread group)",
+            "no ramp-down (needs a stepping/ultimate thread group)",
         )
         if prof:
             facts.max_duration_s = prof.duration_s
@@ -128,29 +128,19 @@ class JMeterTool:
         )
         facts.set("percentiles", None)
         has_assert = any(t in _ASSERTIONS for t in tags)
-        facts.set(
-            "checks",
-            has_assert,
-            line_of(src, "Assertion"),
-            None if has_assert else "no assertions on responses",
-        )
+        facts.mark("checks", has_assert, line_of(src, "Assertion"), "no assertions on responses")
         think = any(t in _TIMERS for t in tags)
-        facts.set("think_time", think, line_of(src, "Timer"), None if think else "no timers between requests")
+        facts.mark("think_time", think, line_of(src, "Timer"), "no timers between requests")
         weighted = groups >= 2 or "ThroughputController" in tags or "SwitchController" in tags
-        facts.set("weighted", weighted, 1, None if weighted else "one thread group: no weighted traffic mix")
+        facts.mark("weighted", weighted, 1, "one thread group: no weighted traffic mix")
         data = "CSVDataSet" in tags
-        facts.set("test_data", data, line_of(src, "CSVDataSet"), None if data else "no CSV Data Set Config")
+        facts.mark("test_data", data, line_of(src, "CSVDataSet"), "no CSV Data Set Config")
         facts.set("open_model", True if any(t in _THROUGHPUT for t in tags) else None)
         if "BackendListener" in tags:
             facts.sinks.add("influxdb" if "influx" in src.text.lower() else "backend-listener")
         if "ResultCollector" in tags and "filename" in src.text:
             facts.sinks.add("jtl")
-        facts.set(
-            "results_output",
-            bool(facts.sinks),
-            1,
-            None if facts.sinks else "no Backend Listener or result file",
-        )
+        facts.mark("results_output", bool(facts.sinks), 1, "no Backend Listener or result file")
         env = bool(_PROPERTY.search(src.text))
         if facts.hosts:
             facts.set("env_target", False, facts.lines.get("env_target"), f"hard-coded host {facts.hosts[0]}")

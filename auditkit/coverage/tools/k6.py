@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from auditkit.coverage.js import EnvRef, JsFile, call_name, node_line, string_value, walk
-from auditkit.coverage.matching import ANY, split_url
+from auditkit.coverage.matching import ANY, HTTP_METHODS, split_url
 from auditkit.coverage.model import Facts, Request
 from auditkit.coverage.tools.base import Detection, SourceFile
 from auditkit.coverage.tools.profile import Segment, analyze_profiles, parse_duration
@@ -15,15 +15,7 @@ __all__ = ["JS_SUFFIXES", "K6Tool", "record_url"]
 
 JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"})
 _K6_IMPORT = re.compile(rb"""(?:from\s*|require\(\s*)['"]k6(?:/[\w/-]*)?['"]""")
-_VERBS = {
-    "get": "GET",
-    "head": "HEAD",
-    "post": "POST",
-    "put": "PUT",
-    "patch": "PATCH",
-    "del": "DELETE",
-    "options": "OPTIONS",
-}
+_VERBS = {**HTTP_METHODS, "del": "DELETE"}
 _PERCENTILE = re.compile(r"\bp\(\s*\d+(?:\.\d+)?\s*\)|\bmed\b")
 _RANDOM_VAR = re.compile(r"(?:const|let|var)\s+(\w+)\s*=\s*Math\.random\(\)")
 _URL_START = re.compile(r"^(?:https?|wss?)://", re.IGNORECASE)
@@ -287,17 +279,11 @@ class K6Tool:
             facts.set("ramp_up", False, opt_line, "no staged load profile: all virtual users start at once")
             facts.set("ramp_down", False, opt_line, "no ramp-down stage")
         else:
-            facts.set(
-                "ramp_up",
-                prof.ramp_up,
-                opt_line,
-                None if prof.ramp_up else "the load starts at its peak level (no ramp-up stage)",
+            facts.mark(
+                "ramp_up", prof.ramp_up, opt_line, "the load starts at its peak level (no ramp-up stage)"
             )
-            facts.set(
-                "ramp_down",
-                prof.ramp_down,
-                opt_line,
-                None if prof.ramp_down else "the load stops at its peak level (no ramp-down stage)",
+            facts.mark(
+                "ramp_down", prof.ramp_down, opt_line, "the load stops at its peak level (no ramp-down stage)"
             )
             facts.max_duration_s = prof.duration_s
             if prof.spike:
@@ -373,14 +359,12 @@ class K6Tool:
                 facts.set(fact, False, detail=missing)
         if "weighted" not in facts.values:
             mixed = _random_mix(src.text)
-            facts.set(
-                "weighted", mixed, detail=None if mixed else "a single scenario with no weighted traffic mix"
-            )
-        facts.set(
+            facts.mark("weighted", mixed, None, "a single scenario with no weighted traffic mix")
+        facts.mark(
             "results_output",
             bool(facts.sinks),
             facts.lines.get("results_output"),
-            None if facts.sinks else "results are not exported (no handleSummary, --out or summary export)",
+            "results are not exported (no handleSummary, --out or summary export)",
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from auditkit.coverage.matching import HTTP_METHODS
 from auditkit.coverage.model import Facts
 from auditkit.coverage.tools.base import Detection, SourceFile
 from auditkit.coverage.tools.k6 import record_url
@@ -12,15 +13,7 @@ from auditkit.coverage.tools.k6 import record_url
 __all__ = ["LocustTool"]
 
 _USERS = {"HttpUser", "FastHttpUser", "HttpLocust", "User", "PostgresUser"}
-_VERBS = {
-    "get": "GET",
-    "post": "POST",
-    "put": "PUT",
-    "patch": "PATCH",
-    "delete": "DELETE",
-    "head": "HEAD",
-    "options": "OPTIONS",
-}
+_VERBS = HTTP_METHODS
 _PERCENTILE = re.compile(r"percentile|p9\d|0\.9\d")
 _ENVIRON = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
@@ -114,51 +107,27 @@ class LocustTool:
                 flags.setdefault("thresholds", node.lineno)
         text = src.text
         first = facts.line
-        facts.set(
-            "ramp_up",
-            "shape" in flags,
-            flags.get("shape", first),
-            None if "shape" in flags else "no LoadTestShape: the ramp depends on --spawn-rate given by hand",
-        )
-        facts.set(
-            "ramp_down",
-            "shape" in flags,
-            flags.get("shape", first),
-            None if "shape" in flags else "no LoadTestShape with a ramp-down",
-        )
-        facts.set(
-            "thresholds",
-            "thresholds" in flags,
-            flags.get("thresholds", first),
-            None if "thresholds" in flags else "no exit-code hook: the run never fails on latency or errors",
-        )
+        for fact, flag, missing in (
+            ("ramp_up", "shape", "no LoadTestShape: the ramp depends on --spawn-rate given by hand"),
+            ("ramp_down", "shape", "no LoadTestShape with a ramp-down"),
+            ("thresholds", "thresholds", "no exit-code hook: the run never fails on latency or errors"),
+            ("checks", "checks", "responses are not checked (catch_response/failure)"),
+            ("think_time", "think_time", "no wait_time between tasks"),
+        ):
+            facts.mark(fact, flag in flags, flags.get(flag, first), missing)
         if "thresholds" in flags:
             pct = bool(_PERCENTILE.search(text))
-            facts.set(
-                "percentiles", pct, flags["thresholds"], None if pct else "thresholds use averages only"
-            )
+            facts.mark("percentiles", pct, flags["thresholds"], "thresholds use averages only")
         else:
             facts.set("percentiles", True)
-        facts.set(
-            "checks",
-            "checks" in flags,
-            flags.get("checks", first),
-            None if "checks" in flags else "responses are not checked (catch_response/failure)",
-        )
-        facts.set(
-            "think_time",
-            "think_time" in flags,
-            flags.get("think_time", first),
-            None if "think_time" in flags else "no wait_time between tasks",
-        )
         weighted = len(task_weights) >= 2 or user_weights >= 2 or len(users) >= 2
-        facts.set("weighted", weighted, first, None if weighted else "a single task: no weighted traffic mix")
+        facts.mark("weighted", weighted, first, "a single task: no weighted traffic mix")
         data = bool(re.search(r"\bcsv\b|open\(|json\.load|random\.choice", text))
-        facts.set("test_data", data, first, None if data else "no test data file")
+        facts.mark("test_data", data, first, "no test data file")
         facts.set("open_model", "constant_throughput" in text or "constant_pacing" in text or None)
         sinks = {s for s in ("csv", "influxdb", "prometheus", "json") if s in text.lower()}
         facts.sinks.update(sinks)
-        facts.set("results_output", bool(sinks), first, None if sinks else "results are not exported")
+        facts.mark("results_output", bool(sinks), first, "results are not exported")
         if facts.hosts:
             facts.set("env_target", False, facts.lines.get("env_target"), f"hard-coded host {facts.hosts[0]}")
         else:
