@@ -1,17 +1,19 @@
 """One walk over the monorepo: every file once, with vendored and build folders skipped.
 
-Directory symlinks are followed only inside the scanned root and only once per
+Inside a git work tree, what git ignores (``.gitignore``, ``.git/info/exclude``)
+is skipped too, as the secret scanner does. Directory symlinks are followed only inside the scanned root and only once per
 real directory, so a symlink loop ends with a notice instead of recursion.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
-__all__ = ["SKIP_DIRS", "Tree", "walk_tree"]
+__all__ = ["SKIP_DIRS", "Tree", "git_ignored", "walk_tree"]
 
 SKIP_DIRS = frozenset(
     {
@@ -29,7 +31,6 @@ SKIP_DIRS = frozenset(
         ".nuxt",
         ".turbo",
         ".cache",
-        "coverage",
         ".nyc_output",
         "__pycache__",
         ".venv",
@@ -60,9 +61,36 @@ class Tree:
     notices: list[str] = field(default_factory=list)
 
 
+def git_ignored(root: Path) -> set[str]:
+    """Paths below ``root`` that git ignores (folders end with ``/``); empty outside git or without git."""
+    try:
+        out = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--others",
+                "--ignored",
+                "--exclude-standard",
+                "--directory",
+            ],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if out.returncode != 0:
+        return set()
+    return {n for n in out.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
+
+
 def walk_tree(root: Path, exclude: tuple[str, ...] = ()) -> Tree:
     """Walk ``root``; ``exclude`` are globs of folders (relative POSIX paths) to skip entirely."""
     tree = Tree(root=root)
+    ignored = git_ignored(root)
     real_root = os.path.realpath(root)
     seen: set[str] = {real_root}
     stack: list[tuple[str, str]] = [(str(root), "")]
@@ -82,7 +110,7 @@ def walk_tree(root: Path, exclude: tuple[str, ...] = ()) -> Tree:
             except OSError:
                 continue
             if is_dir:
-                if name in SKIP_DIRS or any(fnmatch(child, g) for g in exclude):
+                if name in SKIP_DIRS or child + "/" in ignored or any(fnmatch(child, g) for g in exclude):
                     continue
                 real = os.path.realpath(entry.path)
                 if is_link:
@@ -102,6 +130,8 @@ def walk_tree(root: Path, exclude: tuple[str, ...] = ()) -> Tree:
                 tree.dirs.add(child)
                 stack.append((entry.path, child))
             else:
+                if child in ignored:
+                    continue
                 try:
                     if not entry.is_file(follow_symlinks=True):
                         continue

@@ -193,3 +193,18 @@ def test_no_services_is_a_notice(write: Write, tmp_path: Path) -> None:
     r = analyze(tmp_path, default_config(tmp_path), secret_finder=None)
     assert r.summary.services_total == 0 and r.summary.coverage_pct is None
     assert any("no services found" in n for n in r.notices)
+
+
+def test_git_ignored_files_are_not_read(write: Write, tmp_path: Path, git_env: dict[str, str]) -> None:
+    from tests.conftest import git
+
+    write("services/a/Dockerfile", "FROM x\n")
+    write("services/a/tests/load/a.js", "import http from 'k6/http';\nexport default () => http.get(`${__ENV.B}/a`);\n")
+    write("services/b/Dockerfile", "FROM x\n")
+    write("generated/copy/services/x/load.js", "import http from 'k6/http';\nexport default () => http.get('/x');\n")
+    write("services/a/tmp-load.js", "import http from 'k6/http';\nexport default () => http.get('/tmp');\n")
+    write(".gitignore", "generated/\ntmp-*.js\n")
+    git(tmp_path, "init", "-q")
+    r = analyze(tmp_path, default_config(tmp_path), secret_finder=None)
+    assert [t.path for t in r.load_tests] == ["services/a/tests/load/a.js"]
+    assert r.summary.services_total == 2
