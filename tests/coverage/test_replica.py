@@ -58,6 +58,8 @@ def test_quality_verdicts_match_the_audit(replica: Path) -> None:
     } <= failed
     host = next(c for c in central.checks if c.id == "load.env-config")
     assert "localhost:3000" in host.reason
+    script = (replica / CENTRAL).read_text().splitlines()
+    assert script[host.line - 1].startswith("API_URL=")  # points at the assignment that hard-codes it
     # The k6 test: env config, stages, thresholds, percentiles, checks all pass.
     passed = {c.id for c in k6.checks if c.passed}
     assert {

@@ -280,7 +280,7 @@ class CommandTools:
     def detect(self, src: SourceFile) -> Detection:
         """Parse commands; return a load test for the command-line tools and the runner invocations."""
         out = Detection()
-        lines, variables = self._lines(src, out.notices)
+        lines, variables, var_lines = self._lines(src, out.notices)
         calls = list(self._calls(lines))
         ci = is_ci_file(src.rel)
         load_calls = [c for c in calls if c.tool in HTTP_TOOLS or c.tool in DB_TOOLS]
@@ -295,7 +295,7 @@ class CommandTools:
                     )
                 )
         if load_calls:
-            out.tests.append(self._facts(src, load_calls, calls, variables))
+            out.tests.append(self._facts(src, load_calls, calls, variables, var_lines))
             for call in load_calls:
                 out.invocations.append(
                     Invocation(
@@ -306,15 +306,19 @@ class CommandTools:
 
     # ------------------------------------------------------------------ reading lines
 
-    def _lines(self, src: SourceFile, notices: list[str]) -> tuple[list[_Line], dict[str, str]]:
+    def _lines(
+        self, src: SourceFile, notices: list[str]
+    ) -> tuple[list[_Line], dict[str, str], dict[str, int]]:
+        """Logical command lines, variable values and the line each variable is set on."""
         name = src.name
         variables: dict[str, str] = {}
+        var_lines: dict[str, int] = {}
         if name == "package.json":
-            return self._package_json(src, notices), variables
+            return self._package_json(src, notices), variables, var_lines
         if is_ci_file(src.rel) and src.suffix in (".yml", ".yaml"):
-            return self._ci_yaml(src, notices), variables
+            return self._ci_yaml(src, notices), variables, var_lines
         if name.startswith("Jenkinsfile"):
-            return self._jenkins(src), variables
+            return self._jenkins(src), variables, var_lines
         make = name in _MAKEFILES or src.suffix == ".mk"
         out: list[_Line] = []
         pending = ""
@@ -333,6 +337,7 @@ class CommandTools:
                     if a:
                         # `?=` can be overridden from the environment; other assignments are fixed.
                         variables[a.group(1)] = f"${{{a.group(1)}:-x}}" if a.group(2) == "?=" else a.group(3)
+                        var_lines[a.group(1)] = number
                         continue
                 raw = re.sub(r"\$\(([A-Za-z_]\w*)\)", r"${\1}", raw).replace("$$", "$")
             stripped = raw.rstrip()
@@ -351,9 +356,11 @@ class CommandTools:
                     value = parts[0] if parts else ""
                 except ValueError:
                     pass
-                variables.setdefault(a.group(1), value)
+                if a.group(1) not in variables:
+                    variables[a.group(1)] = value
+                    var_lines[a.group(1)] = start
             out.append(_Line(start, text, target))
-        return out, variables
+        return out, variables, var_lines
 
     def _package_json(self, src: SourceFile, notices: list[str]) -> list[_Line]:
         try:
@@ -486,7 +493,12 @@ class CommandTools:
     # ------------------------------------------------------------------ facts
 
     def _facts(
-        self, src: SourceFile, load_calls: list[_Call], calls: list[_Call], variables: dict[str, str]
+        self,
+        src: SourceFile,
+        load_calls: list[_Call],
+        calls: list[_Call],
+        variables: dict[str, str],
+        var_lines: dict[str, int],
     ) -> Facts:
         counts = Counter(c.tool for c in load_calls)
         tool = max(counts, key=lambda t: (counts[t], -[c.tool for c in load_calls].index(t)))
@@ -553,7 +565,15 @@ class CommandTools:
             "results are printed, not stored (no CSV/JSON output or metrics sink)",
         )
         if facts.hosts:
-            facts.set("env_target", False, facts.lines.get("env_target"), f"hard-coded host {facts.hosts[0]}")
+            # Point at the assignment that hard-codes the host when there is one (API_URL="http://...").
+            host = facts.hosts[0].split("://", 1)[-1]
+            line = next((var_lines[k] for k, v in variables.items() if host in v and k in var_lines), None)
+            facts.set(
+                "env_target",
+                False,
+                line or facts.lines.get("env_target"),
+                f"hard-coded host {facts.hosts[0]}",
+            )
         else:
             facts.set(
                 "env_target", True if facts.requests or any(c.tool == "pgbench" for c in load_calls) else None
