@@ -149,7 +149,7 @@ def generate(root: Path, services: int) -> int:
     return count + 1
 
 
-def timed(root: Path, repeat: int) -> tuple[float, float, object]:
+def timed(root: Path, repeat: int, secrets: bool = False) -> tuple[float, float, object]:
     """Median wall and CPU seconds of ``repeat`` analyses (secret scanner off: it is benchmarked on its own).
 
     CPU time is shown beside wall time because the machine may be shared: it
@@ -159,7 +159,10 @@ def timed(root: Path, repeat: int) -> tuple[float, float, object]:
     result = None
     for _ in range(repeat):
         start, cpu = time.perf_counter(), time.process_time()
-        result = analyze(root, Config.default(root), secret_finder=None)
+        if secrets:
+            result = analyze(root, Config.default(root))
+        else:
+            result = analyze(root, Config.default(root), secret_finder=None)
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
     return statistics.median(walls), statistics.median(cpus), result
@@ -211,6 +214,12 @@ def main() -> int:
         print(
             f"target 500 services < 10 s (warm): {'met' if rows[-1][2] < 10 else 'MISSED'} ({rows[-1][2]:.2f} s)"
         )
+    largest = work / f"mono{rows[-1][0]}"
+    wall, cpu, _ = timed(largest, args.repeat, secrets=True)
+    print(
+        f"with the secret scanner deciding 'secrets from the environment' on the {rows[-1][0]}-service repo: "
+        f"{wall:.2f} s wall, {cpu:.2f} s CPU"
+    )
     return 0
 
 
