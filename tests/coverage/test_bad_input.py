@@ -106,3 +106,18 @@ def test_packaged_checks_are_valid_and_tunable(tmp_path: Path) -> None:
     assert all(c.remediation and c.weight > 0 for c in packaged.checks)
     fewer = load_checks(disabled=("load.thresholds",))
     assert "load.thresholds" not in {c.id for c in fewer.checks}
+
+
+def test_yaml_alias_bombs_stay_cheap(write: Write, tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = "\n".join(levels)
+    write(".github/workflows/bomb.yml", bomb + "\njobs:\n  x:\n    steps:\n      - run: ab -n 1 http://h/x\n")
+    write(
+        "load/bomb.yml",
+        "config:\n  phases: [{duration: 1, arrivalRate: 1}]\n  plugins:\n    "
+        + bomb.replace("\n", "\n    ")
+        + "\n  ensure: *a8\nscenarios:\n  - flow:\n      - get: {url: /x}\n",
+    )
+    r = analyze(tmp_path, default_config(tmp_path), secret_finder=None)
+    assert {t.tool for t in r.load_tests} == {"ab", "artillery"}

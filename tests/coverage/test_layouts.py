@@ -199,9 +199,15 @@ def test_git_ignored_files_are_not_read(write: Write, tmp_path: Path, git_env: d
     from tests.conftest import git
 
     write("services/a/Dockerfile", "FROM x\n")
-    write("services/a/tests/load/a.js", "import http from 'k6/http';\nexport default () => http.get(`${__ENV.B}/a`);\n")
+    write(
+        "services/a/tests/load/a.js",
+        "import http from 'k6/http';\nexport default () => http.get(`${__ENV.B}/a`);\n",
+    )
     write("services/b/Dockerfile", "FROM x\n")
-    write("generated/copy/services/x/load.js", "import http from 'k6/http';\nexport default () => http.get('/x');\n")
+    write(
+        "generated/copy/services/x/load.js",
+        "import http from 'k6/http';\nexport default () => http.get('/x');\n",
+    )
     write("services/a/tmp-load.js", "import http from 'k6/http';\nexport default () => http.get('/tmp');\n")
     write(".gitignore", "generated/\ntmp-*.js\n")
     git(tmp_path, "init", "-q")

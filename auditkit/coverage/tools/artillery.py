@@ -225,7 +225,7 @@ class ArtilleryTool:
         # Pass/fail criteria: the ensure plugin.
         ensure = config.get("ensure") or plugins.get("ensure")
         if ensure:
-            blob = json.dumps(ensure, default=str)
+            blob = " ".join(_strings(ensure))
             facts.set("thresholds", True, line_of(src, "ensure", cfg_line))
             pct = bool(_PERCENTILE.search(blob))
             facts.mark(
@@ -266,7 +266,7 @@ class ArtilleryTool:
                 for entry in value:
                     if isinstance(entry, dict) and isinstance(entry.get("type"), str):
                         facts.sinks.add(entry["type"].lower())
-        if "statsd" in json.dumps(config, default=str).lower():
+        if any("statsd" in text.lower() for text in _strings(config)):
             facts.sinks.add("statsd")
         facts.mark(
             "results_output",
@@ -307,6 +307,28 @@ class ArtilleryTool:
                 if templated.startswith("/"):
                     templated = prefix + templated
                 record_url(facts, verb, templated, line)
+
+
+def _strings(value: Any, budget: int = 20000) -> list[str]:
+    """Keys and scalar values under ``value``, each shared node once (YAML aliases cannot blow this up)."""
+    out: list[str] = []
+    seen: set[int] = set()
+    stack = [value]
+    while stack and budget > 0:
+        item = stack.pop()
+        budget -= 1
+        if isinstance(item, (dict, list)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, dict):
+                out.extend(str(k) for k in item)
+                stack.extend(item.values())
+            else:
+                stack.extend(item)
+        elif item is not None:
+            out.append(str(item))
+    return out
 
 
 def _table(parent: dict[str, Any], key: str) -> dict[str, Any]:

@@ -652,11 +652,14 @@ class CommandTools:
 def _ci_scalars(node: Any, key: str = "") -> Iterator[tuple[str, Any]]:
     import yaml
 
+    # YAML aliases share nodes: visiting each node once keeps an alias bomb linear.
+    seen: set[int] = set()
     stack = [(key, node, 0)]
     while stack:
         k, n, depth = stack.pop()
-        if depth > 50:
+        if depth > 50 or id(n) in seen:
             continue
+        seen.add(id(n))
         if isinstance(n, yaml.ScalarNode):
             yield k, n
         elif isinstance(n, yaml.SequenceNode):
