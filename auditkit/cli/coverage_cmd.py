@@ -63,7 +63,7 @@ def _cell(text: str, width: int) -> str:
 
 
 def render_text(doc: dict[str, Any], color: bool = False) -> str:
-    """The text view: headline, one row per service (uncovered critical first), tests and the platform view."""
+    """The text view: headline, a row per service (uncovered critical first), tests, platform view."""
     s = doc["summary"]
     lines: list[str] = []
     pct = "n/a" if s["coverage_pct"] is None else f"{s['coverage_pct']:.1f}%"

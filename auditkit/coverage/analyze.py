@@ -552,7 +552,7 @@ def _rule_finding(
     severity: Severity | None = None,
     details: dict[str, Any] | None = None,
 ) -> Finding:
-    """A platform-level finding from a ``[[rule]]`` of the checks file (message and remediation are templates)."""
+    """A platform finding from a ``[[rule]]`` of the checks file (message, remediation: templates)."""
     return Finding(
         rule_id=rule.id,
         area=Area.COVERAGE,

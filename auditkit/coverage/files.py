@@ -1,8 +1,9 @@
 """One walk over the monorepo: every file once, with vendored and build folders skipped.
 
 Inside a git work tree, what git ignores (``.gitignore``, ``.git/info/exclude``)
-is skipped too, as the secret scanner does. Directory symlinks are followed only inside the scanned root and only once per
-real directory, so a symlink loop ends with a notice instead of recursion.
+is skipped too, as the secret scanner does. Directory symlinks are followed
+only inside the scanned root and only once per real directory, so a symlink
+loop ends with a notice instead of recursion.
 """
 
 from __future__ import annotations

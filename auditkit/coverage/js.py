@@ -170,7 +170,7 @@ class JsFile:
     # ------------------------------------------------------------------ values
 
     def value(self, node: Any | None, depth: int = 0) -> Any:
-        """Evaluate a literal-ish expression to Python (dict, list, str, float, bool, None, EnvRef, Unknown)."""
+        """Evaluate a literal-ish expression: dict, list, str, float, bool, None, EnvRef or Unknown."""
         if node is None:
             return None
         if depth > 12:

@@ -47,12 +47,12 @@ FACT_NAMES = (
     "results_output",
     "db_tool",
 )
-"""Facts a quality check can test. ``True`` is the good practice, ``False`` its absence, ``None`` not applicable."""
+"""Facts a check can test: ``True`` the good practice, ``False`` its absence, ``None`` not applicable."""
 
 
 @dataclass(frozen=True)
 class Request:
-    """One HTTP request a load test makes: method (``ANY`` when unknown) and path with placeholders as ``{}``."""
+    """An HTTP request a load test makes: method (``ANY`` if unknown), path with ``{}`` placeholders."""
 
     method: str
     path: str
@@ -111,7 +111,7 @@ class Invocation:
     ci: bool
     sinks: frozenset[str] = frozenset()
     label: str | None = None
-    """The package.json script or Makefile target it belongs to (CI runs it as ``npm run <label>``/``make <label>``)."""
+    """The package.json script or Makefile target it is in (CI runs ``npm run <label>``/``make <label>``)."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class LoadTest:
     in_ci: bool
     sinks: tuple[str, ...]
     endpoints_hit: tuple[str, ...] = ()
-    """``METHOD path`` of the discovered endpoints this test's requests match (``service: ...`` for platform tests)."""
+    """``METHOD path`` of the endpoints this test's requests match (``service: ...`` for platform tests)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (``path``, ``tool``, ``quality``, ``issues`` first: the contract's core)."""
@@ -216,7 +216,7 @@ class ServiceCoverage:
     load_tests: tuple[LoadTest, ...]
     endpoints: tuple[Endpoint, ...]
     endpoint_source: str
-    """``openapi`` (a spec was found and is authoritative), ``code`` (routes parsed from source) or ``none``."""
+    """``openapi`` (a spec was found: authoritative), ``code`` (routes parsed from source) or ``none``."""
     manifests: tuple[str, ...]
 
     @property
@@ -328,7 +328,7 @@ class PlatformView:
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
-    """JSON form of a coverage finding (keys named as in the secrets JSON: ``rule``, ``path``, ``line``...)."""
+    """JSON form of a coverage finding (keys as in the secrets JSON: ``rule``, ``path``, ``line``...)."""
     return {
         "rule": f.rule_id,
         "area": f.area.value,

@@ -133,6 +133,7 @@ def test_express_koa_fastify_prefixes_and_matching(write: Write, tmp_path: Path)
         app.use('/api/orders', orders);
         app.use('/admin', admin);
         app.route('/api/cart').get((q, s) => s.end()).post((q, s) => s.end());
+        app.register(require('./plugins'), { prefix: '/v1' });
         axios.get('/api/other-service/x', handler);
         """,
     )
@@ -179,13 +180,13 @@ def test_express_koa_fastify_prefixes_and_matching(write: Write, tmp_path: Path)
         ("DELETE", "/admin/cache"),
         ("GET", "/api/cart"),
         ("POST", "/api/cart"),
-        ("GET", "/koa/ping"),
-        ("GET", "/fast/{}"),
-        ("HEAD", "/fast/{}"),
+        ("GET", "/v1/koa/ping"),
+        ("GET", "/v1/fast/{}"),
+        ("HEAD", "/v1/fast/{}"),
     }
     covered = {k for k, e in eps.items() if e.covered}
-    # /search matches the literal route, not /:orderId; /v1/fast/9 matches /fast/{} by suffix.
-    assert covered == {("GET", "/api/orders/search"), ("GET", "/api/orders/{}"), ("GET", "/fast/{}")}
+    # /search matches the literal route, not /:orderId; register(..., {prefix}) put /fast under /v1.
+    assert covered == {("GET", "/api/orders/search"), ("GET", "/api/orders/{}"), ("GET", "/v1/fast/{}")}
 
 
 def test_no_services_is_a_notice(write: Write, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ __all__ = ["FileRoutes", "Mount", "Route", "assemble", "resolve_module"]
 
 @dataclass(frozen=True)
 class Route:
-    """A route declared in a file: method (``ANY`` for all), path as written, line, and the object it is on."""
+    """A route declared in a file: method (``ANY`` for all), path as written, line, object it is on."""
 
     method: str
     path: str
@@ -44,7 +44,7 @@ class FileRoutes:
     routes: list[Route] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
     receiver_prefix: dict[str, str] = field(default_factory=dict)
-    """``new Router({prefix})``, ``APIRouter(prefix=...)``, ``Blueprint(url_prefix=...)``, ``@Controller('p')``."""
+    """Receiver -> prefix: ``new Router({prefix})``, ``APIRouter(prefix=)``, ``@Controller(p)``..."""
     global_prefix: str | None = None
     """NestJS ``app.setGlobalPrefix('api')`` (applies to the service's controllers)."""
 

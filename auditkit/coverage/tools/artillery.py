@@ -1,4 +1,4 @@
-"""Artillery: YAML/JSON test scripts (``config.phases``, ``scenarios[].flow``) and JS/TS scripts exporting them."""
+"""Artillery: YAML/JSON scripts (``config.phases``, ``scenarios[].flow``) and JS/TS scripts exporting them."""
 
 from __future__ import annotations
 

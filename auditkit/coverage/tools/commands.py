@@ -260,12 +260,12 @@ class _Call:
 
 
 class CommandTools:
-    """Finds command-line load tools and runner invocations in scripts, Makefiles, package.json and CI files."""
+    """Finds command-line load tools and runner invocations in scripts, Makefiles, package.json, CI."""
 
     name = "commands"
 
     def claims(self, src: SourceFile) -> bool:
-        """Shell scripts, Makefiles, package.json, CI files and Jenkinsfiles that mention a load tool by name."""
+        """Shell scripts, Makefiles, package.json, CI files, Jenkinsfiles that name a load tool."""
         name = src.name
         kind = (
             src.suffix in _SHELL_SUFFIXES
@@ -820,7 +820,7 @@ def _expand(text: str, variables: dict[str, str], depth: int = 0) -> str:
 
 
 def _stepped(call: _Call, opts: dict[str, Any]) -> bool | None:
-    """For a call inside ``for c in 10 50 100`` driving -c/-rate/-R: ``True`` if it also steps down at the end."""
+    """A call in ``for c in 10 50 100`` driving -c/-rate/-R: ``True`` if it also steps down at the end."""
     if not call.in_loop:
         return None
     for var, values in call.in_loop:
@@ -853,7 +853,8 @@ def _percentiles_missing(call: _Call, opts: dict[str, Any]) -> str | None:
     if call.piped_to and call.piped_to[0].rsplit("/", 1)[-1] in filters:
         kept = " ".join(call.piped_to[1:])
         if not re.search(r"%|percent|p9\d|99|latency distribution", kept, re.IGNORECASE):
-            return f"output is filtered through {call.piped_to[0]}: only averages/throughput are kept, no percentiles"
+            kept = "only averages/throughput are kept, no percentiles"
+            return f"output is filtered through {call.piped_to[0]}: {kept}"
     return None
 
 

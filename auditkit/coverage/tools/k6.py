@@ -42,7 +42,7 @@ class K6Tool:
         return src.suffix in JS_SUFFIXES and b"k6" in src.data and bool(_K6_IMPORT.search(src.data))
 
     def detect(self, src: SourceFile) -> Detection:
-        """Parse the script into facts: requests, options (stages, scenarios, thresholds), checks, sleeps..."""
+        """Parse the script into facts: requests, options (stages, scenarios, thresholds), checks..."""
         out = Detection()
         js = JsFile(src.data, src.suffix)
         if js.has_error:

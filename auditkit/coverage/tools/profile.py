@@ -77,7 +77,7 @@ class ProfileFacts:
 
 
 def analyze_profiles(profiles: Sequence[tuple[float, Sequence[Segment]]]) -> ProfileFacts | None:
-    """Ramp-up, ramp-down, spike and total length over ``(start_time_s, segments)`` profiles; ``None`` if empty."""
+    """Ramp-up, ramp-down, spike and length over ``(start_time_s, segments)`` profiles (``None``: empty)."""
     ramp_up = ramp_down = spike = False
     duration = 0.0
     seen = False
