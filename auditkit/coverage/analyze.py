@@ -483,7 +483,15 @@ def _assemble(
         hits = match_requests(
             [(m, p) for _, m, p, _, _ in all_endpoints], [(r.method, r.path) for r in t.requests]
         )
-        names = sorted({f"{all_endpoints[k][0]}: {all_endpoints[k][1]} {all_endpoints[k][2]}" for k in hits})
+        owners: dict[str, set[str]] = {}
+        for k in hits:
+            svc_name, method, path = all_endpoints[k][:3]
+            owners.setdefault(f"{method} {path}", set()).add(svc_name)
+        # An endpoint every service has (/health) says nothing about which service is loaded.
+        names = [
+            f"{next(iter(svcs))}: {ep}" if len(svcs) == 1 else f"{ep} ({len(svcs)} services)"
+            for ep, svcs in owners.items()
+        ]
         platform_tests.append(_with_hits(t, names))
 
     findings.extend(_service_findings(checks, service_results))

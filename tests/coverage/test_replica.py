@@ -94,6 +94,7 @@ def test_requests_and_endpoints(replica: Path) -> None:
         ("GET", "/health"),
         ("GET", "/api/events/search"),
     }
+    assert "api-gateway: GET /api/events/search" in central.endpoints_hit
     analytics = next(s for s in r.services if s.name == "analytics-service")
     assert analytics.endpoint_source == "code"
     covered = {e.path for e in analytics.endpoints if e.covered}
