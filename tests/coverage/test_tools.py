@@ -20,6 +20,11 @@ def _check(test: LoadTest, check_id: str) -> bool | None:
     return next(c.passed for c in test.checks if c.id == check_id)
 
 
+def _assert_passing(test: LoadTest, *check_ids: str) -> None:
+    failing = [cid for cid in check_ids if _check(test, cid) is not True]
+    assert not failing, f"{test.path}: expected to pass: {failing}"
+
+
 def _reqs(test: LoadTest) -> set[tuple[str, str]]:
     return {(r.method, r.path) for r in test.requests}
 
@@ -53,7 +58,8 @@ def test_k6_typescript_arrival_rate_scenarios(write: Callable[[str, str], Path],
     t = _tests(tmp_path)["load/checkout.ts"]
     assert t.tool == "k6"
     assert _reqs(t) == {("POST", "/api/cart/{}/checkout"), ("DELETE", "/api/cart/{}")}
-    for cid in (
+    _assert_passing(
+        t,
         "load.env-config",
         "load.ramp-up",
         "load.thresholds",
@@ -64,8 +70,7 @@ def test_k6_typescript_arrival_rate_scenarios(write: Callable[[str, str], Path],
         "load.test-data",
         "load.open-model",
         "load.results-output",
-    ):
-        assert _check(t, cid) is True, cid
+    )
     assert "soak" in t.categories and "checkout" in t.categories
 
 
@@ -214,7 +219,8 @@ def test_locust(write: Callable[[str, str], Path], tmp_path: Path) -> None:
     t = _tests(tmp_path)["locust/locustfile.py"]
     assert t.tool == "locust"
     assert _reqs(t) == {("GET", "/events/{}"), ("POST", "/orders")}
-    for cid in (
+    _assert_passing(
+        t,
         "load.env-config",
         "load.ramp-up",
         "load.thresholds",
@@ -222,8 +228,7 @@ def test_locust(write: Callable[[str, str], Path], tmp_path: Path) -> None:
         "load.checks",
         "load.think-time",
         "load.weighted-scenarios",
-    ):
-        assert _check(t, cid) is True, cid
+    )
 
 
 @pytest.mark.parametrize(
@@ -391,7 +396,8 @@ def test_gatling(write: Callable[[str, str], Path], tmp_path: Path, name: str, t
     t = _tests(tmp_path)[f"perf/src/{name}"]
     assert t.tool == "gatling"
     assert _reqs(t) == {("GET", "/api/events"), ("GET", "/api/events/{}")}
-    for cid in (
+    _assert_passing(
+        t,
         "load.env-config",
         "load.ramp-up",
         "load.thresholds",
@@ -399,8 +405,7 @@ def test_gatling(write: Callable[[str, str], Path], tmp_path: Path, name: str, t
         "load.checks",
         "load.think-time",
         "load.open-model",
-    ):
-        assert _check(t, cid) is True, cid
+    )
 
 
 def test_stepped_ramp_in_a_loop(write: Callable[[str, str], Path], tmp_path: Path) -> None:
