@@ -79,6 +79,12 @@ class CoverageConfig:
     """Glob of load-test paths -> service name, for tests that live outside their service."""
     standard_tool: str = "k6"
     """The load-test tool the platform should standardise on."""
+    checks_file: str | None = None
+    """A checks file replacing the packaged ``loadchecks/checks.toml`` (relative to the config file's folder)."""
+    disable_checks: tuple[str, ...] = ()
+    """Quality check ids to switch off."""
+    max_file_size: int = 2 * 1024 * 1024
+    """Source files larger than this many bytes are skipped with a notice."""
 
 
 @dataclass(frozen=True)
@@ -258,6 +264,9 @@ def _parse_coverage(t: _Table) -> CoverageConfig:
         rename=t.string_map("rename"),
         test_map=t.string_map("test_map"),
         standard_tool=t.string("standard_tool", d.standard_tool) or d.standard_tool,
+        checks_file=t.string("checks_file", None),
+        disable_checks=t.strings("disable_checks", d.disable_checks),
+        max_file_size=t.integer("max_file_size", d.max_file_size, minimum=1),
     )
 
 

@@ -1,0 +1,111 @@
+"""Load profiles shared by the tool parsers: durations, ramps, spikes and soak length.
+
+A profile is a list of :class:`Segment` (duration, level at start, level at
+end), where the level is virtual users or arrivals per second. k6 stages,
+Artillery phases, Gatling injection steps and JMeter thread groups all map to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SPIKE_FACTOR", "SPIKE_WINDOW_S", "ProfileFacts", "Segment", "analyze_profiles", "parse_duration"]
+
+SPIKE_FACTOR = 2.0
+"""A jump to at least this multiple of the previous level ..."""
+SPIKE_WINDOW_S = 60.0
+"""... in less than this many seconds is a spike."""
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|h|m|s|d)?", re.IGNORECASE)
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: Any, bare_unit: float = 1.0) -> float | None:
+    """Seconds in ``"1m30s"``, ``"500ms"``, ``"2h"``, ``"5 minutes"`` or a number (times ``bare_unit``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) * bare_unit
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    for word, unit in (
+        ("minutes", "m"),
+        ("minute", "m"),
+        ("min", "m"),
+        ("seconds", "s"),
+        ("second", "s"),
+        ("sec", "s"),
+        ("hours", "h"),
+        ("hour", "h"),
+    ):
+        text = text.replace(word, unit)
+    text = text.replace(" ", "")
+    if not text:
+        return None
+    pos = 0
+    total = 0.0
+    for m in _DURATION_PART.finditer(text):
+        if m.start() != pos:
+            return None
+        unit = m.group(2)
+        total += float(m.group(1)) * (_UNITS[unit.lower()] if unit else bare_unit)
+        pos = m.end()
+    return total if pos == len(text) else None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of a load profile."""
+
+    duration_s: float
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """What a set of load profiles says about ramps, spikes and length."""
+
+    ramp_up: bool
+    ramp_down: bool
+    spike: bool
+    duration_s: float
+
+
+def analyze_profiles(profiles: Sequence[tuple[float, Sequence[Segment]]]) -> ProfileFacts | None:
+    """Ramp-up, ramp-down, spike and length over ``(start_time_s, segments)`` profiles (``None``: empty)."""
+    ramp_up = ramp_down = spike = False
+    duration = 0.0
+    seen = False
+    for start_time, segments in profiles:
+        timed = [s for s in segments if s.duration_s > 0]
+        if not timed:
+            continue
+        seen = True
+        peak = max(max(s.start, s.end) for s in timed)
+        first, last = timed[0], timed[-1]
+        if peak > 0 and first.start < peak:
+            ramp_up = True
+        if peak > 0 and last.end < peak and last.end <= last.start:
+            ramp_down = True
+        previous: float | None = None
+        for seg in segments:
+            high = 0.5 * peak
+            # An instant jump from the previous level, or a steep rise within the window.
+            if previous is not None and seg.start >= SPIKE_FACTOR * max(previous, 1.0) and seg.start >= high:
+                spike = True
+            if (
+                seg.duration_s < SPIKE_WINDOW_S
+                and seg.end >= SPIKE_FACTOR * max(seg.start, 1.0)
+                and seg.end >= high
+            ):
+                spike = True
+            previous = seg.end
+        duration = max(duration, start_time + sum(s.duration_s for s in segments))
+    if not seen:
+        return None
+    return ProfileFacts(ramp_up=ramp_up, ramp_down=ramp_down, spike=spike, duration_s=duration)
