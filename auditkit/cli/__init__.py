@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "scan": ("auditkit.cli.scan_cmd", "scan", "Run the scored audit (secrets, coverage, probes) and write reports."),
     "history": ("auditkit.cli.scan_cmd", "history", "List earlier scans of a repository with their scores."),
     "probe": ("auditkit.cli.probe_cmd", "probe", "Run an HTTP or PostgreSQL load probe with k6-style thresholds."),
+    "demo": ("auditkit.cli.demo_cmd", "demo", "Audit the bundled example platform (a replica of the audited one), twice."),
     "coverage": ("auditkit.cli.coverage_cmd", "coverage", "Measure load-test coverage of a monorepo: services, tools, endpoints, quality."),
 }
 
