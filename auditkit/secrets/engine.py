@@ -110,7 +110,7 @@ class Engine:
             return False
         return next(self._automaton.iter(text.lower()), None) is not None
 
-    def keywordless_candidates(self, text: str, paths: list[str]) -> tuple[Rule, ...]:
+    def keywordless_candidates(self, data: bytes, text: str, paths: list[str]) -> tuple[Rule, ...]:
         """The keyword-less rules that could match in ``text`` (a whole commit) or apply to ``paths``.
 
         With :meth:`has_keyword` this decides, on a commit's raw patch, whether it
@@ -121,7 +121,7 @@ class Engine:
             if rule.paths:
                 if any(self.applies(rule, p) for p in paths):
                     active.append(rule)
-            elif rule.regex is None or rule.regex.search(text):
+            elif rule.regex is None or (rule.may_match(data) and rule.regex.search(text)):
                 active.append(rule)
         return tuple(active)
 
@@ -161,9 +161,14 @@ class Engine:
         hits = self.keyword_hits(lower)
         spans: dict[str, list[tuple[int, int]]] = {}
         accepted: list[Match] = []
+        data: bytes | None = None
         for rule in self.candidate_rules(hits, keywordless):
             if not self.applies(rule, chunk.path):
                 continue
+            if rule.run_table is not None:
+                data = text.encode("utf-8", "surrogatepass") if data is None else data
+                if not rule.may_match(data):
+                    continue
             if scoped and rule.keywords and rule.regex is not None and not rule.multiline:
                 raw = _line_scoped_matches(rule, text, _keyword_spans(rule.keywords, text, hits, spans))
             else:

@@ -103,27 +103,41 @@ def _prefetched(records: Iterator[bytes], depth: int = 64) -> Iterator[bytes]:
 
 
 def _records(stream: IO[bytes], block: int = 1 << 20) -> Iterator[bytes]:
-    """Split ``git log`` output into one bytes record per commit (without line-by-line Python)."""
-    pending = b""
+    """Split ``git log`` output into one bytes record per commit (without line-by-line Python).
+
+    A record starts with the \\x1e of its header line. Blocks of an unfinished
+    record are kept in a list and joined once, so a huge commit costs one copy.
+    """
+    separator = b"\n" + _RECORD
+    parts: list[bytes] = []
+    tail = b""  # the last byte seen, so a separator split across two blocks is still found
+    read = getattr(stream, "read1", stream.read)
     while True:
-        data = stream.read(block)
+        data = read(block)
         if not data:
             break
-        pending += data
-        cut = pending.rfind(b"\n" + _RECORD)
-        if cut < 0:
+        if tail == b"\n" and data.startswith(_RECORD):
+            if parts:
+                yield b"".join(parts)
+            parts = []
+        tail = data[-1:]
+        pieces = data.split(separator)
+        if len(pieces) == 1:
+            parts.append(data)
             continue
-        for record in pending[: cut + 1].split(b"\n" + _RECORD):
-            if record:
-                yield record if record.startswith(_RECORD) else _RECORD + record
-        pending = pending[cut + 1 :]
-    if pending.strip():
-        yield pending
+        parts.append(pieces[0] + b"\n")
+        record = b"".join(parts)
+        if record.strip():
+            yield record
+        for piece in pieces[1:-1]:
+            yield _RECORD + piece + b"\n"
+        parts = [_RECORD + pieces[-1]]
+    record = b"".join(parts)
+    if record.strip():
+        yield record
 
 
 _DIFF_PATHS = re.compile(rb"^(?:diff --git a/(.*) b/|diff --(?:cc|combined) )(.*)$", re.MULTILINE)
-
-
 _BINARY = re.compile(rb"^Binary files .* and (?:b/)?(.*) differ$", re.MULTILINE)
 
 
@@ -287,7 +301,7 @@ def scan_history(
         for record in _prefetched(_records(proc.stdout)):
             # Most commits cannot match anything: decide that on the raw record, before parsing lines.
             text = record.decode("latin-1")
-            keywordless = engine.keywordless_candidates(text, _record_paths(record))
+            keywordless = engine.keywordless_candidates(record, text, _record_paths(record))
             if keywordless or engine.has_keyword(text) or b"\nrename " in record:
                 commit, patches, renames = _parse_record(record, want_removed=False)
                 outcome.renames.update(renames)

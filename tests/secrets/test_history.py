@@ -202,3 +202,19 @@ def test_no_planted_value_in_any_output_format(tmp_path: Path) -> None:
     for text in outputs:
         for planted in (PG_PASSWORD, API_TOKEN):
             assert planted not in text
+
+
+def test_record_splitter_is_independent_of_block_size(tmp_path: Path) -> None:
+    import io
+
+    from auditkit.secrets.history import _records
+
+    repo = init_repo(tmp_path / "r")
+    for i in range(30):
+        write(repo, f"f{i % 4}.txt", f"line {i}\n" * (i + 1))
+        commit(repo, f"c{i}")
+    stream = subprocess.run(["git", "-C", str(repo), "log", "-p", "--format=%x1e%H"], capture_output=True).stdout
+    reference = list(_records(io.BytesIO(stream), block=1 << 20))
+    assert len(reference) == 30 and all(r.startswith(b"\x1e") for r in reference)
+    for block in (1, 2, 5, 17, 64, 1000):
+        assert list(_records(io.BytesIO(stream), block=block)) == reference, block
