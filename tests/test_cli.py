@@ -63,10 +63,10 @@ def test_sarif_is_code_scanning_shaped(tmp_path: Path) -> None:
         loc = result["locations"][0]["physicalLocation"]
         assert not loc["artifactLocation"]["uri"].startswith("/")
         assert loc["region"]["startLine"] >= 1 and "snippet" not in loc["region"]
-        fps.add(result["partialFingerprints"]["auditkit/v1"])
+        fps.add(result["partialFingerprints"]["auditkitFindingKey/v1"])
     assert len(fps) == 2
     again = json.loads(CliRunner().invoke(main, ["secrets", str(tmp_path), "--format", "sarif"]).output)
-    assert {r["partialFingerprints"]["auditkit/v1"] for r in again["runs"][0]["results"]} == fps
+    assert {r["partialFingerprints"]["auditkitFindingKey/v1"] for r in again["runs"][0]["results"]} == fps
 
 
 def test_bad_config_is_one_line_naming_file_and_key(tmp_path: Path) -> None:

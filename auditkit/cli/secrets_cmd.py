@@ -118,12 +118,23 @@ def secrets(
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif fmt == "sarif":
-        from auditkit.sarif import findings_to_sarif
-
-        click.echo(json.dumps(findings_to_sarif(result.findings, category="auditkit-secrets"), indent=2))
+        click.echo(json.dumps(_sarif(result), indent=2))
     else:
         _print_text(result, elapsed)
     sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+
+
+def _sarif(result: Any) -> dict[str, Any]:
+    from auditkit import __version__
+    from auditkit.report.model import RuleInfo
+    from auditkit.report.sarif import findings_to_sarif
+
+    rules = {}
+    for f in result.findings:
+        rules.setdefault(f.rule_id, RuleInfo(f.rule_id, "hardcoded_secrets", f.message, f.message,
+                                             f.remediation or f.message, f.severity.value))
+    return findings_to_sarif(result.findings, sorted(rules.values(), key=lambda r: r.id),
+                             tool_version=__version__, category="auditkit/secrets")
 
 
 def _print_text(result: Any, elapsed: float) -> None:

@@ -10,13 +10,14 @@ snippet. ``security-severity`` follows GitHub's bands (critical > 9.0, high
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from auditkit.findings import Finding
-from auditkit.report.model import AuditReport
+from auditkit.report.model import AuditReport, RuleInfo
 from auditkit.scoring import finding_key
 
-__all__ = ["render_sarif"]
+__all__ = ["findings_to_sarif", "render_sarif"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -55,13 +56,21 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     return result
 
 
-def render_sarif(report: AuditReport) -> str:
-    """The report's findings as one SARIF 2.1.0 log (JSON text)."""
-    rules = []
+def findings_to_sarif(
+    findings: Sequence[Finding],
+    rules: Sequence[RuleInfo],
+    *,
+    tool_version: str,
+    category: str,
+    properties: dict[str, Any] | None = None,
+    provenance: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One SARIF 2.1.0 log for ``findings``; ``rules`` must describe every rule id they use."""
+    sarif_rules = []
     index: dict[str, int] = {}
-    for i, rule in enumerate(report.rules):
+    for i, rule in enumerate(rules):
         index[rule.id] = i
-        rules.append(
+        sarif_rules.append(
             {
                 "id": rule.id,
                 "name": "".join(
@@ -78,32 +87,40 @@ def render_sarif(report: AuditReport) -> str:
                 },
             }
         )
-    results = [_result(f, index[f.rule_id]) for f in report.findings]
-    log: dict[str, Any] = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "auditkit",
-                        "semanticVersion": report.run.tool_version,
-                        "informationUri": "https://github.com/auditkit/auditkit",
-                        "rules": rules,
-                    }
-                },
-                "automationDetails": {"id": "auditkit/scan/"},
-                "results": results,
-                "properties": {"score": report.scorecard.overall, "status": report.scorecard.status.value},
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "auditkit",
+                "semanticVersion": tool_version,
+                "informationUri": "https://github.com/auditkit/auditkit",
+                "rules": sarif_rules,
             }
-        ],
+        },
+        "automationDetails": {"id": f"{category}/"},
+        "results": [_result(f, index[f.rule_id]) for f in findings],
     }
+    if properties:
+        run["properties"] = properties
+    if provenance:
+        run["versionControlProvenance"] = [provenance]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def render_sarif(report: AuditReport) -> str:
+    """The report's findings as one SARIF 2.1.0 log (JSON text)."""
+    provenance = None
     if report.run.commit:
-        log["runs"][0]["versionControlProvenance"] = [
-            {
-                "repositoryUri": report.run.repo,
-                "revisionId": report.run.commit,
-                **({"branch": report.run.branch} if report.run.branch else {}),
-            }
-        ]
+        provenance = {
+            "repositoryUri": report.run.repo,
+            "revisionId": report.run.commit,
+            **({"branch": report.run.branch} if report.run.branch else {}),
+        }
+    log = findings_to_sarif(
+        report.findings,
+        report.rules,
+        tool_version=report.run.tool_version,
+        category="auditkit/scan",
+        properties={"score": report.scorecard.overall, "status": report.scorecard.status.value},
+        provenance=provenance,
+    )
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
