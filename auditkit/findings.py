@@ -106,6 +106,11 @@ class Provenance:
     """ISO 8601 with offset, as git reports the author date."""
     subject: str
 
+    def to_dict(self) -> dict[str, str]:
+        """JSON form: ``{sha, author, email, date, subject}``."""
+        return {"sha": self.commit, "author": self.author, "email": self.email, "date": self.date,
+                "subject": self.subject}
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -129,6 +134,26 @@ class Finding:
     """For history findings: the commit that added this occurrence."""
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """Extra, area-specific facts (JSON-serialisable); never a secret value."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form every output shares; never a secret value (only ``redacted``)."""
+        loc = self.location
+        return {
+            "rule": self.rule_id,
+            "area": self.area.value,
+            "severity": self.severity.value,
+            "confidence": self.confidence.value,
+            "message": self.message,
+            "path": loc.path,
+            "line": loc.line,
+            "column": loc.column,
+            "commit": loc.commit,
+            "fingerprint": self.fingerprint or None,
+            "redacted": self.redacted,
+            "remediation": self.remediation or None,
+            "introduced": self.introduced.to_dict() if self.introduced else None,
+            "details": dict(self.details),
+        }
 
     @property
     def sort_key(self) -> tuple[int, str, int, str, str]:

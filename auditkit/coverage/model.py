@@ -29,7 +29,6 @@ __all__ = [
     "Request",
     "ServiceCoverage",
     "Summary",
-    "finding_to_dict",
 ]
 
 FACT_NAMES = (
@@ -327,22 +326,6 @@ class PlatformView:
         }
 
 
-def finding_to_dict(f: Finding) -> dict[str, Any]:
-    """JSON form of a coverage finding (keys as in the secrets JSON: ``rule``, ``path``, ``line``...)."""
-    return {
-        "rule": f.rule_id,
-        "area": f.area.value,
-        "severity": f.severity.value,
-        "confidence": f.confidence.value,
-        "message": f.message,
-        "path": f.location.path,
-        "line": f.location.line,
-        "fingerprint": f.fingerprint,
-        "remediation": f.remediation,
-        "details": dict(f.details),
-    }
-
-
 @dataclass(frozen=True)
 class CoverageResult:
     """Everything ``auditkit coverage`` knows about one monorepo.
@@ -379,6 +362,6 @@ class CoverageResult:
             "summary": self.summary.to_dict(),
             "uncovered": [s.name for s in self.uncovered],
             "platform": self.platform.to_dict(),
-            "findings": [finding_to_dict(f) for f in sorted(self.findings, key=lambda f: f.sort_key)],
+            "findings": [f.to_dict() for f in sorted(self.findings, key=lambda f: f.sort_key)],
             "notices": list(self.notices),
         }

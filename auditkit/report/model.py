@@ -418,30 +418,12 @@ class AuditReport:
 
 
 def _provenance(p: Provenance | None) -> dict[str, Any] | None:
-    if p is None:
-        return None
-    return {"commit": p.commit, "author": p.author, "email": p.email, "date": p.date, "subject": p.subject}
+    return p.to_dict() if p is not None else None
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
     """A finding's JSON form, with its cross-run key; never a secret value (only ``redacted``)."""
-    loc = f.location
-    return {
-        "key": finding_key(f),
-        "rule": f.rule_id,
-        "area": f.area.value,
-        "severity": f.severity.value,
-        "confidence": f.confidence.value,
-        "message": f.message,
-        "path": loc.path,
-        "line": loc.line,
-        "column": loc.column,
-        "commit": loc.commit,
-        "fingerprint": f.fingerprint or None,
-        "redacted": f.redacted,
-        "remediation": f.remediation or None,
-        "introduced": _provenance(f.introduced),
-    }
+    return {"key": finding_key(f), **f.to_dict()}
 
 
 def assemble_report(

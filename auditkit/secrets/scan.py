@@ -83,8 +83,8 @@ class SecretGroup:
             "commits": list(self.commits),
             "occurrences": len(self.occurrences),
             "in_head": self.in_head,
-            "introduced": _provenance_dict(self.introduced),
-            "removed": _provenance_dict(self.removed),
+            "introduced": self.introduced.to_dict() if self.introduced else None,
+            "removed": self.removed.to_dict() if self.removed else None,
             "remediation": self.remediation,
         }
 
@@ -148,28 +148,8 @@ class SecretsResult:
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
-    """One secret finding in the JSON contract."""
-    return {
-        "rule": f.rule_id,
-        "severity": f.severity.value,
-        "confidence": f.confidence.value,
-        "path": f.location.path,
-        "line": f.location.line,
-        "column": f.location.column,
-        "commit": f.location.commit,
-        "redacted": f.redacted,
-        "fingerprint": f.fingerprint,
-        "message": f.message,
-        "introduced": _provenance_dict(f.introduced),
-        "in_head": f.details.get("in_head"),
-        "remediation": f.remediation,
-    }
-
-
-def _provenance_dict(p: Provenance | None) -> dict[str, str] | None:
-    if p is None:
-        return None
-    return {"sha": p.commit, "author": p.author, "email": p.email, "date": p.date, "subject": p.subject}
+    """One secret finding in the JSON contract: the shared finding form plus ``in_head``."""
+    return {**f.to_dict(), "in_head": f.details.get("in_head")}
 
 
 # ----------------------------------------------------------------------------- scanning context
