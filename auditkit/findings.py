@@ -108,8 +108,13 @@ class Provenance:
 
     def to_dict(self) -> dict[str, str]:
         """JSON form: ``{sha, author, email, date, subject}``."""
-        return {"sha": self.commit, "author": self.author, "email": self.email, "date": self.date,
-                "subject": self.subject}
+        return {
+            "sha": self.commit,
+            "author": self.author,
+            "email": self.email,
+            "date": self.date,
+            "subject": self.subject,
+        }
 
 
 @dataclass(frozen=True)

@@ -46,16 +46,62 @@ def main() -> None:
         script = folder / "select.sql"
         script.write_text(STATEMENT + ";\n")
         common = ["-c", str(args.clients), "-T", str(args.seconds), "-n"]
-        subprocess.run(["taskset", "-c", "1", pgbench, "-M", "prepared", "-j", "1", "-T", "2", "-c", "4", "-n",
-                        "-f", str(script)], check=True, capture_output=True, env=env)
-        out = subprocess.run(["taskset", "-c", "1", pgbench, "-M", "prepared", "-j", "1", *common, "-f", str(script)],
-                             check=True, capture_output=True, text=True, env=env).stdout
+        subprocess.run(
+            [
+                "taskset",
+                "-c",
+                "1",
+                pgbench,
+                "-M",
+                "prepared",
+                "-j",
+                "1",
+                "-T",
+                "2",
+                "-c",
+                "4",
+                "-n",
+                "-f",
+                str(script),
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        out = subprocess.run(
+            ["taskset", "-c", "1", pgbench, "-M", "prepared", "-j", "1", *common, "-f", str(script)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
         tps = float(re.search(r"tps = ([\d.]+)", out)[1])  # type: ignore[index]
         lat = float(re.search(r"latency average = ([\d.]+) ms", out)[1])  # type: ignore[index]
         probe = subprocess.run(
-            ["taskset", "-c", "1", sys.executable, "-m", "auditkit", "probe", "db", "--clients", str(args.clients),
-             "--duration", f"{args.seconds}s", "--query", STATEMENT, "--format", "json", "--quiet"],
-            capture_output=True, text=True, cwd=ROOT, env=env)
+            [
+                "taskset",
+                "-c",
+                "1",
+                sys.executable,
+                "-m",
+                "auditkit",
+                "probe",
+                "db",
+                "--clients",
+                str(args.clients),
+                "--duration",
+                f"{args.seconds}s",
+                "--query",
+                STATEMENT,
+                "--format",
+                "json",
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
         if probe.returncode not in (0, 1):
             raise SystemExit(probe.stderr)
         doc = json.loads(probe.stdout)
@@ -63,13 +109,17 @@ def main() -> None:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
     ours = doc["throughput"]
-    print(f"{args.clients} clients, `{STATEMENT}`: pgbench -M prepared {tps:,.0f} tps (latency avg {lat:.3f} ms), "
-          f"auditkit {ours:,.0f} tps (p50 {doc['latency_ms']['p50']:.3f} ms, p99 {doc['latency_ms']['p99']:.3f} ms, "
-          f"mean {doc['latency_ms']['mean']:.3f} ms), ratio {ours / tps:.2f}x (target >= 0.9x); "
-          f"generator saturated: {doc['generator']['saturated']} ({'; '.join(doc['generator']['reasons'])})")
+    print(
+        f"{args.clients} clients, `{STATEMENT}`: pgbench -M prepared {tps:,.0f} tps (latency avg {lat:.3f} ms), "
+        f"auditkit {ours:,.0f} tps (p50 {doc['latency_ms']['p50']:.3f} ms, p99 {doc['latency_ms']['p99']:.3f} ms, "
+        f"mean {doc['latency_ms']['mean']:.3f} ms), ratio {ours / tps:.2f}x (target >= 0.9x); "
+        f"generator saturated: {doc['generator']['saturated']} ({'; '.join(doc['generator']['reasons'])})"
+    )
     print("\n| measurement | pgbench -M prepared | auditkit | ratio |\n|---|---:|---:|---:|")
     print(f"| tps, {args.clients} clients | {tps:,.0f} | {ours:,.0f} | {ours / tps:.2f} |")
-    print(f"| mean latency ms | {lat:.3f} | {doc['latency_ms']['mean']:.3f} | {doc['latency_ms']['mean'] / lat:.2f} |")
+    print(
+        f"| mean latency ms | {lat:.3f} | {doc['latency_ms']['mean']:.3f} | {doc['latency_ms']['mean'] / lat:.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -88,9 +88,27 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None = None) ->
 
 
 def probe(url: str, seconds: int, *args: str) -> dict:
-    cmd = ["taskset", "-c", "1", sys.executable, "-m", "auditkit", "probe", "http", "--target", url,
-           "--duration", f"{seconds}s", "--format", "json", "--quiet", *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cmd = [
+        "taskset",
+        "-c",
+        "1",
+        sys.executable,
+        "-m",
+        "auditkit",
+        "probe",
+        "http",
+        "--target",
+        url,
+        "--duration",
+        f"{seconds}s",
+        "--format",
+        "json",
+        "--quiet",
+        *args,
+    ]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     if out.returncode not in (0, 1):
         raise SystemExit(out.stderr)
     return json.loads(out.stdout)
@@ -110,7 +128,9 @@ def main() -> None:
     args = parser.parse_args()
     for tool in ("nginx", "wrk", "taskset"):
         if not shutil.which(tool):
-            raise SystemExit(f"{tool} not found: apt-get install -y nginx wrk libnginx-mod-http-echo util-linux")
+            raise SystemExit(
+                f"{tool} not found: apt-get install -y nginx wrk libnginx-mod-http-echo util-linux"
+            )
     folder = Path(tempfile.mkdtemp(prefix="auditkit-bench-nginx-"))
     port = free_port()
     pidfile = start_nginx(folder, port)
@@ -120,9 +140,11 @@ def main() -> None:
         subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c50", "-d2s", base + "/"], capture_output=True)
         w = wrk(base + "/", 50, args.seconds)
         p = probe(base + "/", args.seconds, "--vus", "50")
-        print(f"max throughput, 50 connections: wrk {w['rps']:,.0f} req/s, auditkit {p['throughput']:,.0f} req/s, "
-              f"ratio {p['throughput'] / w['rps']:.2f}x (target >= 0.2x); generator saturated: "
-              f"{p['generator']['saturated']} ({'; '.join(p['generator']['reasons'])})")
+        print(
+            f"max throughput, 50 connections: wrk {w['rps']:,.0f} req/s, auditkit {p['throughput']:,.0f} req/s, "
+            f"ratio {p['throughput'] / w['rps']:.2f}x (target >= 0.2x); generator saturated: "
+            f"{p['generator']['saturated']} ({'; '.join(p['generator']['reasons'])})"
+        )
         rows.append(("max throughput (req/s), 50 conns", w["rps"], p["throughput"]))
         paths = (["/slow"] if ECHO_MODULE.exists() else []) + ["/"]
         for path in paths:
@@ -130,11 +152,13 @@ def main() -> None:
             w = wrk(base + path, 10, args.seconds, script)
             p = probe(base + path, args.seconds, "--rate", f"{args.rate:g}", "--vus", "10")
             lat = p["latency_ms"]
-            print(f"fixed rate {path}: wrk paced {w['rps']:,.0f}/s p50 {w['p50']:.3f} ms p99 {w['p99']:.3f} ms | "
-                  f"auditkit {p['throughput']:,.0f}/s p50 {lat['p50']:.3f} ms p99 {lat['p99']:.3f} ms | "
-                  f"ratio p50 {lat['p50'] / w['p50']:.2f} p99 {lat['p99'] / w['p99']:.2f} "
-                  f"(late {p['late']}, dropped {p['dropped']}; generator loop lag max "
-                  f"{p['generator']['loop_lag_ms']['max']:.1f} ms, saturated {p['generator']['saturated']})")
+            print(
+                f"fixed rate {path}: wrk paced {w['rps']:,.0f}/s p50 {w['p50']:.3f} ms p99 {w['p99']:.3f} ms | "
+                f"auditkit {p['throughput']:,.0f}/s p50 {lat['p50']:.3f} ms p99 {lat['p99']:.3f} ms | "
+                f"ratio p50 {lat['p50'] / w['p50']:.2f} p99 {lat['p99'] / w['p99']:.2f} "
+                f"(late {p['late']}, dropped {p['dropped']}; generator loop lag max "
+                f"{p['generator']['loop_lag_ms']['max']:.1f} ms, saturated {p['generator']['saturated']})"
+            )
             rows.append((f"fixed {args.rate:g}/s {path} p50 ms", w["p50"], lat["p50"]))
             rows.append((f"fixed {args.rate:g}/s {path} p99 ms", w["p99"], lat["p99"]))
     finally:

@@ -46,8 +46,13 @@ def peak_rss_mb(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB) via GNU time."""
     with tempfile.NamedTemporaryFile("r") as out:
         start = time.perf_counter()
-        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *cmd], cwd=cwd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", out.name, *cmd],
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         wall = time.perf_counter() - start
         return wall, int(out.read().strip().splitlines()[-1]) / 1024
 
@@ -68,8 +73,22 @@ def django_tree() -> Path:
     WORK.mkdir(exist_ok=True)
     sdist = WORK / "Django-5.1.4.tar.gz"
     if not sdist.exists():
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                        "django==5.1.4", "-d", str(WORK)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "django==5.1.4",
+                "-d",
+                str(WORK),
+            ],
+            check=True,
+        )
     # Outside any git work tree, so nothing is skipped as git-ignored.
     target = Path(tempfile.gettempdir()) / "auditkit-bench-django"
     if not (target / "Django-5.1.4").exists():
@@ -96,7 +115,9 @@ def part_worktree() -> None:
     if ds:
         with tempfile.NamedTemporaryFile() as out:
             start = time.perf_counter()
-            subprocess.run([ds, "scan", "--all-files"], cwd=tree, stdout=out, stderr=subprocess.DEVNULL, check=False)
+            subprocess.run(
+                [ds, "scan", "--all-files"], cwd=tree, stdout=out, stderr=subprocess.DEVNULL, check=False
+            )
             peer = time.perf_counter() - start
         print(f"detect-secrets scan --all-files: {peer:7.2f} s")
         print(f"ratio auditkit / detect-secrets: {ours / peer:.3f}  (target <= 0.1)")
@@ -110,12 +131,22 @@ def part_worktree() -> None:
 
 def part_precommit() -> None:
     tree = django_tree()
-    files = ["django/contrib/auth/hashers.py", "django/db/backends/postgresql/base.py",
-             "django/core/mail/message.py", "docs/topics/auth/customizing.txt", "tests/auth_tests/test_views.py"]
+    files = [
+        "django/contrib/auth/hashers.py",
+        "django/db/backends/postgresql/base.py",
+        "django/core/mail/message.py",
+        "docs/topics/auth/customizing.txt",
+        "tests/auth_tests/test_views.py",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp)
-        env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
-               "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com"}
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "b",
+            "GIT_AUTHOR_EMAIL": "b@example.com",
+            "GIT_COMMITTER_NAME": "b",
+            "GIT_COMMITTER_EMAIL": "b@example.com",
+        }
         subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
         for rel in files:
             (repo / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -138,13 +169,19 @@ def part_precommit() -> None:
 
 
 def _missing_path_excludes(repo: Path) -> list[str]:
-    listed = subprocess.run(["git", "-C", str(repo), "rev-list", "--objects", "--all", "--missing=print"],
-                            capture_output=True, text=True).stdout
+    listed = subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--objects", "--all", "--missing=print"],
+        capture_output=True,
+        text=True,
+    ).stdout
     missing = {line[1:] for line in listed.splitlines() if line.startswith("?")}
     if not missing:
         return []
-    raw = subprocess.run(["git", "-C", str(repo), "log", "--all", "--raw", "--no-abbrev", "--format="],
-                         capture_output=True, text=True).stdout
+    raw = subprocess.run(
+        ["git", "-C", str(repo), "log", "--all", "--raw", "--no-abbrev", "--format="],
+        capture_output=True,
+        text=True,
+    ).stdout
     paths = set()
     for line in raw.splitlines():
         parts = line.split()
@@ -157,8 +194,12 @@ def part_history(repo: Path) -> None:
     if not repo.exists():
         print(f"\n## history: {repo} not found; pass --repo PATH (a repository with >= 5,000 commits)")
         return
-    commits = int(subprocess.run(["git", "-C", str(repo), "rev-list", "--all", "--count"], capture_output=True,
-                                 text=True).stdout.strip() or 0)
+    commits = int(
+        subprocess.run(
+            ["git", "-C", str(repo), "rev-list", "--all", "--count"], capture_output=True, text=True
+        ).stdout.strip()
+        or 0
+    )
     excludes = _missing_path_excludes(repo)
     floor = min(sh(["git", "-C", str(repo), "log", "-p", "--all", *excludes]) for _ in range(3))
     auditkit = [shutil.which("auditkit") or "auditkit", "secrets", "--history", "--format", "json", "--quiet"]
@@ -175,8 +216,9 @@ def part_history(repo: Path) -> None:
         peer = sh([trufflehog, "--regex", "--entropy=False", f"file://{repo}"])
         print(f"truffleHog 2.x            : {peer:7.2f} s  ratio to floor {peer / floor:.1f}")
     print("peak RSS as history grows (--since):")
-    dates = subprocess.run(["git", "-C", str(repo), "log", "--all", "--format=%ct"], capture_output=True,
-                           text=True).stdout.split()
+    dates = subprocess.run(
+        ["git", "-C", str(repo), "log", "--all", "--format=%ct"], capture_output=True, text=True
+    ).stdout.split()
     stamps = sorted(int(d) for d in dates)
     for fraction in (0.25, 0.5, 1.0):
         since = stamps[int(len(stamps) * (1 - fraction))] if fraction < 1 else 0
@@ -186,9 +228,13 @@ def part_history(repo: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--part", choices=["worktree", "precommit", "history", "all"], default="all")
-    parser.add_argument("--repo", type=Path, default=DEFAULT_REPO, help="repository for the history benchmark")
+    parser.add_argument(
+        "--repo", type=Path, default=DEFAULT_REPO, help="repository for the history benchmark"
+    )
     args = parser.parse_args()
     print(f"# auditkit secret-scanning benchmark\nmachine: {machine()}")
     if args.part in ("worktree", "all"):

@@ -68,8 +68,11 @@ class PgServer:
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete its data."""
-        _run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"], self.run_as,
-             check=False)
+        _run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"],
+            self.run_as,
+            check=False,
+        )
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
@@ -107,13 +110,43 @@ def start_pg_server() -> PgServer:
         os.chown(base, uid, gid)
         os.chown(pwfile, uid, gid)
     user = "auditkit"
-    _run([str(bindir / "initdb"), "-D", str(datadir), "-U", user, "--pwfile", str(pwfile),
-          "--auth=scram-sha-256", "-E", "UTF8", "--no-sync"], run_as)
+    _run(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            user,
+            "--pwfile",
+            str(pwfile),
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        run_as,
+    )
     port = _free_port()
-    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
-    _run([str(bindir / "pg_ctl"), "-D", str(datadir), "-o", opts, "-l", str(base / "log"), "-w", "-t", "60",
-          "start"], run_as)
+    opts = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
+    )
+    _run(
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-o",
+            opts,
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        run_as,
+    )
     server = PgServer("127.0.0.1", port, user, password, "postgres", datadir, bindir, run_as)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -83,8 +83,12 @@ def test_history_outside_git_exits_2(tmp_path: Path) -> None:
 
 def test_no_color_and_no_escape_codes_when_piped(tmp_path: Path) -> None:
     write(tmp_path, "a.sh", f"PGPASSWORD={PG_PASSWORD} psql\n")
-    proc = subprocess.run([sys.executable, "-m", "auditkit", "secrets", str(tmp_path)], capture_output=True,
-                          text=True, env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "HOME": str(tmp_path)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditkit", "secrets", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "HOME": str(tmp_path)},
+    )
     assert proc.returncode == 1
     assert "\x1b[" not in proc.stdout and "pgpassword" in proc.stdout
     assert proc.stderr == ""
@@ -108,8 +112,11 @@ def test_pre_commit_path_imports_nothing_heavy(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_wheel_ships_the_data_folders(tmp_path: Path) -> None:
     out = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = out.glob("auditkit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for folder in ("rules", "loadchecks", "reports"):
@@ -118,7 +125,12 @@ def test_wheel_ships_the_data_folders(tmp_path: Path) -> None:
     # Installed elsewhere, the package finds its rules inside itself.
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
-    probe = ("import auditkit.resources as r; print(r.data_dir('rules'))")
-    found = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
-                           env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    probe = "import auditkit.resources as r; print(r.data_dir('rules'))"
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+    )
     assert found.stdout.strip() == str(target / "auditkit" / "rules"), found.stderr

@@ -15,12 +15,20 @@ def test_demo_scores_the_example_twice_and_shows_the_fix(tmp_path: Path) -> None
     out = tmp_path / "report"
     res = CliRunner().invoke(main, ["demo", "--workdir", str(tmp_path / "work"), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    scores = [float(line.split(":")[1].split("/")[0]) for line in res.output.splitlines()
-              if line.startswith("Overall score:")]
+    scores = [
+        float(line.split(":")[1].split("/")[0])
+        for line in res.output.splitlines()
+        if line.startswith("Overall score:")
+    ]
     assert len(scores) == 2 and scores[0] < scores[1] and scores[0] <= 3.0
     names = {p.name for p in out.iterdir()}
-    assert {"auditkit-report.html", "auditkit-report.md", "auditkit-report.json", "auditkit.sarif",
-            "auditkit-junit.xml"} <= names
+    assert {
+        "auditkit-report.html",
+        "auditkit-report.md",
+        "auditkit-report.json",
+        "auditkit.sarif",
+        "auditkit-junit.xml",
+    } <= names
     report = json.loads((out / "auditkit-report.json").read_text())
     secrets_area = next(a for a in report["areas"] if a["id"] == "hardcoded_secrets")
     assert secrets_area["findings"], "the password stays in history after the fix"

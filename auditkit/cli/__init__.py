@@ -17,13 +17,37 @@ __all__ = ["main"]
 
 # name -> (module, attribute, one-line help shown by `auditkit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "secrets": ("auditkit.cli.secrets_cmd", "secrets", "Find hardcoded credentials in files, staged changes or git history."),
-    "baseline": ("auditkit.cli.secrets_cmd", "baseline", "Write or update the baseline of accepted secret findings."),
-    "scan": ("auditkit.cli.scan_cmd", "scan", "Run the scored audit (secrets, coverage, probes) and write reports."),
+    "secrets": (
+        "auditkit.cli.secrets_cmd",
+        "secrets",
+        "Find hardcoded credentials in files, staged changes or git history.",
+    ),
+    "baseline": (
+        "auditkit.cli.secrets_cmd",
+        "baseline",
+        "Write or update the baseline of accepted secret findings.",
+    ),
+    "scan": (
+        "auditkit.cli.scan_cmd",
+        "scan",
+        "Run the scored audit (secrets, coverage, probes) and write reports.",
+    ),
     "history": ("auditkit.cli.scan_cmd", "history", "List earlier scans of a repository with their scores."),
-    "probe": ("auditkit.cli.probe_cmd", "probe", "Run an HTTP or PostgreSQL load probe with k6-style thresholds."),
-    "demo": ("auditkit.cli.demo_cmd", "demo", "Audit the bundled example platform (a replica of the audited one), twice."),
-    "coverage": ("auditkit.cli.coverage_cmd", "coverage", "Measure load-test coverage of a monorepo: services, tools, endpoints, quality."),
+    "probe": (
+        "auditkit.cli.probe_cmd",
+        "probe",
+        "Run an HTTP or PostgreSQL load probe with k6-style thresholds.",
+    ),
+    "demo": (
+        "auditkit.cli.demo_cmd",
+        "demo",
+        "Audit the bundled example platform (a replica of the audited one), twice.",
+    ),
+    "coverage": (
+        "auditkit.cli.coverage_cmd",
+        "coverage",
+        "Measure load-test coverage of a monorepo: services, tools, endpoints, quality.",
+    ),
 }
 
 
@@ -51,7 +75,9 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="auditkit")
 def main() -> None:
     """auditkit: hardcoded secrets, load-test coverage, load probes and a scored audit.

@@ -13,10 +13,18 @@ __all__ = ["demo"]
 
 
 @click.command()
-@click.option("--workdir", type=click.Path(path_type=Path),
-              help="Where to build the example repository (default: a new temporary folder).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("auditkit-demo-report"), show_default=True,
-              help="Folder for the reports of the second (after-the-fix) scan.")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    help="Where to build the example repository (default: a new temporary folder).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("auditkit-demo-report"),
+    show_default=True,
+    help="Folder for the reports of the second (after-the-fix) scan.",
+)
 @guarded
 def demo(workdir: Path | None, out: Path) -> None:
     """Audit the bundled replica of the audited ticketing platform, fix its password, audit it again.

@@ -63,8 +63,10 @@ def _progress_printer(quiet: bool) -> Any:
 
     def show(p: Any) -> None:
         target = "" if p.target is None else f"  target {p.target:g}"
-        line = (f"  {p.elapsed_s:5.1f}/{p.duration_s:g}s  {p.requests:,} req  {p.rate:,.0f}/s  "
-                f"errors {p.errors:,}  active {p.active}{target}")
+        line = (
+            f"  {p.elapsed_s:5.1f}/{p.duration_s:g}s  {p.requests:,} req  {p.rate:,.0f}/s  "
+            f"errors {p.errors:,}  active {p.active}{target}"
+        )
         click.echo("\r" + line.ljust(90), err=True, nl=False)
 
     return show
@@ -87,27 +89,64 @@ def probe() -> None:
 
 @probe.command("http")
 @click.option("--target", "target", metavar="URL", help="Base URL (the profile's target when omitted).")
-@click.option("--profile", metavar="NAME|FILE", help="Profile: smoke, baseline, spike, soak or a TOML/YAML file.")
-@click.option("--vus", type=click.IntRange(min=1), help="Virtual users (closed model); open model: connections up front.")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True),
-              help="Arrival rate per second: switches to the open model.")
-@click.option("--max-vus", type=click.IntRange(min=1), help="Open model: most connections to open when requests queue.")
+@click.option(
+    "--profile", metavar="NAME|FILE", help="Profile: smoke, baseline, spike, soak or a TOML/YAML file."
+)
+@click.option(
+    "--vus",
+    type=click.IntRange(min=1),
+    help="Virtual users (closed model); open model: connections up front.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Arrival rate per second: switches to the open model.",
+)
+@click.option(
+    "--max-vus", type=click.IntRange(min=1), help="Open model: most connections to open when requests queue."
+)
 @click.option("--duration", metavar="D", help="Run length: 30s, 2m, 1h (default 10s).")
-@click.option("--stages", metavar="D:N,...", help="Ramp: 30s:10,1m:10,30s:0 (VUs, or rates with --rate/open model).")
+@click.option(
+    "--stages", metavar="D:N,...", help="Ramp: 30s:10,1m:10,30s:0 (VUs, or rates with --rate/open model)."
+)
 @click.option("--timeout", metavar="D", help="Per-request timeout (default 10s).")
-@click.option("--threshold", "thresholds", multiple=True, metavar="EXPR",
-              help="k6-style threshold, repeatable: 'p(95)<2000', 'rate<0.01', 'checks: rate>0.99'.")
-@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
-              help="Allow this non-loopback host as a target (only systems you may load-test).")
-@click.option("--workers", type=click.IntRange(min=0), help="Load-generating processes (0 = one per CPU; default 1).")
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="EXPR",
+    help="k6-style threshold, repeatable: 'p(95)<2000', 'rate<0.01', 'checks: rate>0.99'.",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Allow this non-loopback host as a target (only systems you may load-test).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=0), help="Load-generating processes (0 = one per CPU; default 1)."
+)
 @click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="auditkit config file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line and no notices.")
 @guarded
-def http_cmd(target: str | None, profile: str | None, vus: int | None, rate: float | None, max_vus: int | None,
-             duration: str | None, stages: str | None, timeout: str | None, thresholds: tuple[str, ...],
-             allow_hosts: tuple[str, ...], workers: int | None, fmt: str, config_path: Path | None,
-             quiet: bool) -> None:
+def http_cmd(
+    target: str | None,
+    profile: str | None,
+    vus: int | None,
+    rate: float | None,
+    max_vus: int | None,
+    duration: str | None,
+    stages: str | None,
+    timeout: str | None,
+    thresholds: tuple[str, ...],
+    allow_hosts: tuple[str, ...],
+    workers: int | None,
+    fmt: str,
+    config_path: Path | None,
+    quiet: bool,
+) -> None:
     """Send HTTP load to a target and report throughput, latency percentiles and errors."""
     from auditkit.probes.http import run_http_probe
     from auditkit.probes.settings import HttpSettings, parse_stages
@@ -147,31 +186,69 @@ def http_cmd(target: str | None, profile: str | None, vus: int | None, rate: flo
 
 
 @probe.command("db")
-@click.option("--profile", metavar="NAME|FILE", help="Profile with a [db] section: smoke, baseline, ... or a file.")
-@click.option("--workload", type=click.Choice(["read", "write", "mixed", "contention", "pool"]),
-              help="What to run (default read).")
+@click.option(
+    "--profile", metavar="NAME|FILE", help="Profile with a [db] section: smoke, baseline, ... or a file."
+)
+@click.option(
+    "--workload",
+    type=click.Choice(["read", "write", "mixed", "contention", "pool"]),
+    help="What to run (default read).",
+)
 @click.option("--clients", type=click.IntRange(min=1), help="Concurrent connections (default 8).")
 @click.option("--duration", metavar="D", help="Run length: 30s, 2m (default 10s).")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True),
-              help="Transactions per second (open model: latency from the intended start).")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Transactions per second (open model: latency from the intended start).",
+)
 @click.option("--query", metavar="SQL", help="Statement to run (read: default SELECT 1; write: rolled back).")
-@click.option("--allow-writes", is_flag=True, help="Let --query change data (otherwise it is rolled back / read-only).")
-@click.option("--dsn", metavar="DSN", help="Host/database without a password (the password comes from PGPASSWORD).")
+@click.option(
+    "--allow-writes", is_flag=True, help="Let --query change data (otherwise it is rolled back / read-only)."
+)
+@click.option(
+    "--dsn", metavar="DSN", help="Host/database without a password (the password comes from PGPASSWORD)."
+)
 @click.option("--password", "password", metavar="X", hidden=True, help="Refused: use PGPASSWORD.")
-@click.option("--pool-cap", type=click.IntRange(min=1), help="Pool workload: stop after this many connections.")
+@click.option(
+    "--pool-cap", type=click.IntRange(min=1), help="Pool workload: stop after this many connections."
+)
 @click.option("--timeout", metavar="D", help="Statement and connect timeout (default 10s).")
-@click.option("--threshold", "thresholds", multiple=True, metavar="EXPR",
-              help="k6-style threshold, repeatable: 'p(95)<50', 'rate<0.01'.")
-@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
-              help="Allow this non-loopback database host (only systems you may load-test).")
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="EXPR",
+    help="k6-style threshold, repeatable: 'p(95)<50', 'rate<0.01'.",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Allow this non-loopback database host (only systems you may load-test).",
+)
 @click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="auditkit config file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line and no notices.")
 @guarded
-def db_cmd(profile: str | None, workload: str | None, clients: int | None, duration: str | None,
-           rate: float | None, query: str | None, allow_writes: bool, dsn: str | None, password: str | None,
-           pool_cap: int | None, timeout: str | None, thresholds: tuple[str, ...], allow_hosts: tuple[str, ...],
-           fmt: str, config_path: Path | None, quiet: bool) -> None:
+def db_cmd(
+    profile: str | None,
+    workload: str | None,
+    clients: int | None,
+    duration: str | None,
+    rate: float | None,
+    query: str | None,
+    allow_writes: bool,
+    dsn: str | None,
+    password: str | None,
+    pool_cap: int | None,
+    timeout: str | None,
+    thresholds: tuple[str, ...],
+    allow_hosts: tuple[str, ...],
+    fmt: str,
+    config_path: Path | None,
+    quiet: bool,
+) -> None:
     """Load a PostgreSQL database from DATABASE_URL or PG* variables; report tps, latency, SQLSTATE errors."""
     from auditkit.probes.db import run_db_probe
     from auditkit.probes.settings import DbSettings
@@ -179,12 +256,19 @@ def db_cmd(profile: str | None, workload: str | None, clients: int | None, durat
     if password is not None:
         raise CredentialError(
             "--password is refused: a password on the command line is visible to every user of this host "
-            "(process list, shell history); export PGPASSWORD or DATABASE_URL instead")
+            "(process list, shell history); export PGPASSWORD or DATABASE_URL instead"
+        )
     config = _probes_config(config_path)
     settings = _from_profile(profile, config, "db") or DbSettings(config=config)
     changes: dict[str, Any] = {"config": config}
-    for key, value in (("workload", workload), ("clients", clients), ("rate", rate), ("query", query),
-                       ("dsn", dsn), ("pool_cap", pool_cap)):
+    for key, value in (
+        ("workload", workload),
+        ("clients", clients),
+        ("rate", rate),
+        ("query", query),
+        ("dsn", dsn),
+        ("pool_cap", pool_cap),
+    ):
         if value is not None:
             changes[key] = value
     if duration is not None:
@@ -222,7 +306,7 @@ def render_text(result: Any, color: bool = False) -> str:
     unit = "req" if result.probe == "http" else "tx"
     s = result.settings
     if result.probe == "http":
-        shape = (f"open, {s['rate']:g}/s" if s["model"] == "open" and s.get("rate") else s["model"])
+        shape = f"open, {s['rate']:g}/s" if s["model"] == "open" and s.get("rate") else s["model"]
         if s["model"] == "closed":
             shape += f", {s['vus']} VUs" if not s["stages"] else f", {len(s['stages'])} stages"
     else:
@@ -232,7 +316,8 @@ def render_text(result: Any, color: bool = False) -> str:
         f"auditkit probe {result.probe}  {result.target}  ({shape}, {result.duration_s:g}s)",
         f"  {'requests' if unit == 'req' else 'transactions':<12} {result.requests:,}  "
         f"throughput {result.throughput:,.1f}/s",
-        "  latency ms   " + "  ".join(f"{k} {_ms(lat[k])}" for k in ("min", "p50", "p90", "p95", "p99", "max")),
+        "  latency ms   "
+        + "  ".join(f"{k} {_ms(lat[k])}" for k in ("min", "p50", "p90", "p95", "p99", "max")),
     ]
     if result.errors:
         errs = ", ".join(f"{k} {v:,}" for k, v in sorted(result.errors.items()))
@@ -243,8 +328,10 @@ def render_text(result: Any, color: bool = False) -> str:
         lines.append("  steps")
         for step in result.steps:
             e = sum(step.errors.values())
-            lines.append(f"    {step.name:<28} {step.requests:>9,}  p50 {_ms(step.latency_ms['p50'])}  "
-                         f"p95 {_ms(step.latency_ms['p95'])}  p99 {_ms(step.latency_ms['p99'])}  errors {e:,}")
+            lines.append(
+                f"    {step.name:<28} {step.requests:>9,}  p50 {_ms(step.latency_ms['p50'])}  "
+                f"p95 {_ms(step.latency_ms['p95'])}  p99 {_ms(step.latency_ms['p99'])}  errors {e:,}"
+            )
     for check in result.checks:
         lines.append(f"  check        {check.name}: {check.passed:,} passed, {check.failed:,} failed")
     if result.late or result.dropped:
@@ -263,10 +350,16 @@ def render_text(result: Any, color: bool = False) -> str:
     if result.interrupted:
         lines.append("  interrupted  the run was stopped early; figures cover what completed")
     for expr, ok in result.thresholds.items():
-        mark = style("pass", enabled=color, fg="green") if ok else style("FAIL", enabled=color, fg="red", bold=True)
+        mark = (
+            style("pass", enabled=color, fg="green")
+            if ok
+            else style("FAIL", enabled=color, fg="red", bold=True)
+        )
         lines.append(f"  threshold    {mark}  {expr}")
     for notice in result.notices:
         lines.append(f"  notice       {notice}")
     verdict = "PASSED" if result.passed else "FAILED"
-    lines.append("  result       " + style(verdict, enabled=color, fg="green" if result.passed else "red", bold=True))
+    lines.append(
+        "  result       " + style(verdict, enabled=color, fg="green" if result.passed else "red", bold=True)
+    )
     return "\n".join(lines)

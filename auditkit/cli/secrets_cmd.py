@@ -44,18 +44,30 @@ def _progress_printer() -> Any:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--staged", is_flag=True, help="Scan only the lines added in the git index (the pre-commit path).")
+@click.option(
+    "--staged", is_flag=True, help="Scan only the lines added in the git index (the pre-commit path)."
+)
 @click.option("--history", is_flag=True, help="Scan every commit reachable from all refs.")
 @click.option("--since", metavar="DATE", help="With --history: only commits after DATE (git date syntax).")
 @click.option("--rev-range", metavar="A..B", help="With --history: only commits in this revision range.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
     help="Output format on stdout.",
 )
-@click.option("--baseline", "baseline_path", type=click.Path(path_type=Path),
-              help="Accepted findings (auditkit baseline or detect-secrets .secrets.baseline).")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(path_type=Path),
+    help="Accepted findings (auditkit baseline or detect-secrets .secrets.baseline).",
+)
 @click.option("--no-baseline", is_flag=True, help="Ignore any baseline; report everything.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: discovered).")
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: discovered)."
+)
 @click.option("--jobs", type=click.IntRange(min=0), default=None, help="Worker processes (0 = one per CPU).")
 @click.option("-q", "--quiet", is_flag=True, help="No notices on stderr.")
 @guarded
@@ -129,12 +141,25 @@ def _sarif(result: Any) -> dict[str, Any]:
     from auditkit.report.model import RuleInfo
     from auditkit.report.sarif import findings_to_sarif
 
-    rules = {}
+    rules: dict[str, Any] = {}
     for f in result.findings:
-        rules.setdefault(f.rule_id, RuleInfo(f.rule_id, "hardcoded_secrets", f.message, f.message,
-                                             f.remediation or f.message, f.severity.value))
-    return findings_to_sarif(result.findings, sorted(rules.values(), key=lambda r: r.id),
-                             tool_version=__version__, category="auditkit/secrets")
+        rules.setdefault(
+            f.rule_id,
+            RuleInfo(
+                f.rule_id,
+                "hardcoded_secrets",
+                f.message,
+                f.message,
+                f.remediation or f.message,
+                f.severity.value,
+            ),
+        )
+    return findings_to_sarif(
+        result.findings,
+        sorted(rules.values(), key=lambda r: r.id),
+        tool_version=__version__,
+        category="auditkit/secrets",
+    )
 
 
 def _print_text(result: Any, elapsed: float) -> None:
@@ -153,8 +178,12 @@ def _print_text(result: Any, elapsed: float) -> None:
         if group.introduced is not None:
             p = group.introduced
             state = "still in HEAD" if group.in_head else "history only"
-            click.echo(f"         introduced {p.commit[:10]} by {p.author} <{p.email}> on {p.date}: {p.subject}")
-            click.echo(f"         {state}" + (f"; removed in {group.removed.commit[:10]}" if group.removed else ""))
+            click.echo(
+                f"         introduced {p.commit[:10]} by {p.author} <{p.email}> on {p.date}: {p.subject}"
+            )
+            click.echo(
+                f"         {state}" + (f"; removed in {group.removed.commit[:10]}" if group.removed else "")
+            )
         for f in group.occurrences:
             where = f"{f.location.path}:{f.location.line}:{f.location.column}"
             if f.location.commit:
@@ -164,13 +193,17 @@ def _print_text(result: Any, elapsed: float) -> None:
         click.echo("")
     size = result.bytes_scanned / 1e6
     scope = (
-        f"{result.commits_scanned} commits" if result.mode == "history" else f"{result.files_scanned} files ({size:.1f} MB)"
+        f"{result.commits_scanned} commits"
+        if result.mode == "history"
+        else f"{result.files_scanned} files ({size:.1f} MB)"
     )
     if result.findings:
         by_sev: dict[str, int] = {}
         for g in result.groups:
             by_sev[g.severity.value] = by_sev.get(g.severity.value, 0) + 1
-        sev_text = ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items(), key=lambda kv: list(_SEVERITY_COLOR).index(kv[0])))
+        sev_text = ", ".join(
+            f"{n} {s}" for s, n in sorted(by_sev.items(), key=lambda kv: list(_SEVERITY_COLOR).index(kv[0]))
+        )
         summary = (
             f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}: "
             f"{len(result.groups)} distinct secret{'s' if len(result.groups) != 1 else ''} ({sev_text})"
@@ -184,10 +217,16 @@ def _print_text(result: Any, elapsed: float) -> None:
 
 @click.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path), default=Path("."))
-@click.option("--output", "-o", type=click.Path(path_type=Path),
-              help="Baseline file to write (default: .auditkit-baseline.json at the top of the work tree).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Baseline file to write (default: .auditkit-baseline.json at the top of the work tree).",
+)
 @click.option("--history", is_flag=True, help="Also accept findings from git history.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: discovered).")
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: discovered)."
+)
 @guarded
 def baseline(path: Path, output: Path | None, history: bool, config_path: Path | None) -> None:
     """Write or update the baseline of accepted secret findings for PATH.

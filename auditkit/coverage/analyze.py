@@ -483,14 +483,14 @@ def _assemble(
         hits = match_requests(
             [(m, p) for _, m, p, _, _ in all_endpoints], [(r.method, r.path) for r in t.requests]
         )
-        owners: dict[str, set[str]] = {}
+        services_by_endpoint: dict[str, set[str]] = {}
         for k in hits:
             svc_name, method, path = all_endpoints[k][:3]
-            owners.setdefault(f"{method} {path}", set()).add(svc_name)
+            services_by_endpoint.setdefault(f"{method} {path}", set()).add(svc_name)
         # An endpoint every service has (/health) says nothing about which service is loaded.
         names = [
             f"{next(iter(svcs))}: {ep}" if len(svcs) == 1 else f"{ep} ({len(svcs)} services)"
-            for ep, svcs in owners.items()
+            for ep, svcs in services_by_endpoint.items()
         ]
         platform_tests.append(_with_hits(t, names))
 

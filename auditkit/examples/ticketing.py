@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 __all__ = ["AUDIT_PASSWORD", "SERVICES", "build_replica"]
 
@@ -606,7 +607,7 @@ def build_replica(root: Path, *, fixed_password: bool = False) -> Path:
             if framework == "nestjs"
             else {"express": "^4.19.2", "helmet": "^7.1.0"}
         )
-        package = {
+        package: dict[str, Any] = {
             "name": f"@tickettoken/{name}",
             "version": "1.0.0",
             "private": True,

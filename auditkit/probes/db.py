@@ -67,8 +67,11 @@ SQLSTATE_CLASSES = {
     "XX": "internal_error",
 }
 _DEFAULT_READ = "SELECT 1"
-_TX_CONTROL = re.compile(r"^\s*(begin|commit|rollback|end|abort|start\s+transaction|savepoint|release|"
-                         r"prepare\s+transaction|set\s+(session\s+)?(characteristics|transaction))\b", re.IGNORECASE)
+_TX_CONTROL = re.compile(
+    r"^\s*(begin|commit|rollback|end|abort|start\s+transaction|savepoint|release|"
+    r"prepare\s+transaction|set\s+(session\s+)?(characteristics|transaction))\b",
+    re.IGNORECASE,
+)
 _HOT_ROWS = 4
 _TEMP_ROWS = 10_000
 _APP_NAME = "auditkit-probe"
@@ -160,7 +163,11 @@ class _Mixed(_Workload):
         await _create_temp(conn)
         await conn.execute("SET default_transaction_read_only = on")
         read = await conn.prepare(self.settings.query or "SELECT n FROM auditkit_probe_rows WHERE id = $1")
-        return {"read": read, "params": 0 if self.settings.query else 1, "upsert": await _prepare_upsert(conn)}
+        return {
+            "read": read,
+            "params": 0 if self.settings.query else 1,
+            "upsert": await _prepare_upsert(conn),
+        }
 
     async def transaction(self, conn: Any, state: Any, rnd: random.Random) -> str:
         if rnd.random() < 0.2:
@@ -192,12 +199,15 @@ class _Contention(_Workload):
         try:
             await admin.execute(
                 f"BEGIN READ WRITE; CREATE UNLOGGED TABLE {self.table} (id int PRIMARY KEY, n bigint NOT NULL); "
-                f"INSERT INTO {self.table} SELECT g, 0 FROM generate_series(1, {_HOT_ROWS}) g; COMMIT")
+                f"INSERT INTO {self.table} SELECT g, 0 FROM generate_series(1, {_HOT_ROWS}) g; COMMIT"
+            )
             self.created = True
         except asyncpg.PostgresError as exc:
             await admin.execute("ROLLBACK")
-            raise ProbeError(f"contention workload: cannot create its scratch table {self.table} "
-                             f"(SQLSTATE {exc.sqlstate}); it needs CREATE on a schema in the search path") from None
+            raise ProbeError(
+                f"contention workload: cannot create its scratch table {self.table} "
+                f"(SQLSTATE {exc.sqlstate}); it needs CREATE on a schema in the search path"
+            ) from None
 
     async def setup(self, conn: Any, client: int) -> Any:
         update = await conn.prepare(f"UPDATE {self.table} SET n = n + 1 WHERE id = $1")
@@ -221,13 +231,15 @@ class _Contention(_Workload):
 async def _create_temp(conn: Any) -> None:
     await conn.execute("SET default_transaction_read_only = off")
     await conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS auditkit_probe_rows (id int PRIMARY KEY, n bigint NOT NULL, payload text)")
+        "CREATE TEMP TABLE IF NOT EXISTS auditkit_probe_rows (id int PRIMARY KEY, n bigint NOT NULL, payload text)"
+    )
 
 
 async def _prepare_upsert(conn: Any) -> Any:
     return await conn.prepare(
         "INSERT INTO auditkit_probe_rows AS t (id, n, payload) VALUES ($1, 0, $2) "
-        "ON CONFLICT (id) DO UPDATE SET n = t.n + 1, payload = EXCLUDED.payload")
+        "ON CONFLICT (id) DO UPDATE SET n = t.n + 1, payload = EXCLUDED.payload"
+    )
 
 
 _WORKLOADS: dict[str, Callable[[DbSettings], _Workload]] = {
@@ -267,17 +279,26 @@ class _DbEngine:
         import asyncpg
 
         t = self.target
-        kwargs: dict[str, Any] = {"dsn": t.dsn} if t.dsn else {
-            "host": t.host, "port": t.port, "user": t.user, "database": t.database}
+        kwargs: dict[str, Any] = (
+            {"dsn": t.dsn}
+            if t.dsn
+            else {"host": t.host, "port": t.port, "user": t.user, "database": t.database}
+        )
         password = self.env.get("PGPASSWORD")
         if password and not (t.dsn and dsn_has_password(t.dsn)):
             kwargs["password"] = password
-        settings = {"application_name": _APP_NAME,
-                    "statement_timeout": str(int(self.settings.timeout * 1000))}
+        settings = {
+            "application_name": _APP_NAME,
+            "statement_timeout": str(int(self.settings.timeout * 1000)),
+        }
         if read_only and not self.settings.allow_writes:
             settings["default_transaction_read_only"] = "on"
-        return await asyncpg.connect(**kwargs, server_settings=settings, timeout=self.settings.timeout,
-                                     statement_cache_size=0 if self.settings.workload == "pool" else 100)
+        return await asyncpg.connect(
+            **kwargs,
+            server_settings=settings,
+            timeout=self.settings.timeout,
+            statement_cache_size=0 if self.settings.workload == "pool" else 100,
+        )
 
     def record_error(self, step_name: str, exc: BaseException, started: float) -> None:
         kind, code = _error_kind(exc)
@@ -328,7 +349,10 @@ class _DbEngine:
         self.t0 = time.perf_counter()
         self.cpu0 = time.thread_time()
         tick, every = self._tick
-        self.helpers = [asyncio.create_task(lag_monitor(self.stats)), asyncio.create_task(self._ticker(tick, every))]
+        self.helpers = [
+            asyncio.create_task(lag_monitor(self.stats)),
+            asyncio.create_task(self._ticker(tick, every)),
+        ]
         self.started.set()
 
     async def _ticker(self, tick: Callable[[Any, float], None], every: float) -> None:
@@ -367,7 +391,9 @@ class _DbEngine:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
             if self.settings.workload == "contention":
-                self.extra["deadlocks_detected_by_server"] = max(0, await _deadlocks(admin) - deadlocks_before)
+                self.extra["deadlocks_detected_by_server"] = max(
+                    0, await _deadlocks(admin) - deadlocks_before
+                )
             await workload.cleanup_shared(admin)
 
     async def _drain(self, clients: list[asyncio.Task[None]]) -> None:
@@ -439,7 +465,10 @@ class _DbEngine:
         if not self.settings.rate:
             return None
         if not hasattr(self, "_shared"):
-            self._shared = {"next": 0, "plan": RateSchedule(self.settings.rate, (), self.settings.duration, 1.0, 0.0)}
+            self._shared = {
+                "next": 0,
+                "plan": RateSchedule(self.settings.rate, (), self.settings.duration, 1.0, 0.0),
+            }
         return self._shared
 
     async def _next_slot(self, shared: dict[str, Any]) -> float | None:
@@ -469,7 +498,8 @@ class _DbEngine:
     async def _sample_lock_waits(self, admin: Any) -> None:
         samples = waiting_samples = total_waiting = max_waiting = 0
         query = await admin.prepare(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = $1")
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = $1"
+        )
         try:
             while True:
                 waiting = int(await query.fetchval(_APP_NAME))
@@ -562,7 +592,8 @@ async def _server_facts(admin: Any) -> dict[str, Any]:
         " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS connections,"
         " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'active')"
         " AS active,"
-        " current_database() AS database")
+        " current_database() AS database"
+    )
     return {
         "version": row["version"],
         "max_connections": row["max_connections"],
@@ -589,16 +620,23 @@ def _validate(settings: DbSettings) -> None:
         if not settings.query.strip():
             raise ProbeError("--query is empty")
         if _TX_CONTROL.match(settings.query):
-            raise ProbeError("--query: transaction control statements are not allowed; the probe manages "
-                             "transactions itself (that is how it guarantees a rollback)")
+            raise ProbeError(
+                "--query: transaction control statements are not allowed; the probe manages "
+                "transactions itself (that is how it guarantees a rollback)"
+            )
         if settings.workload in ("contention", "pool"):
             raise ProbeError(f"--query does not apply to the {settings.workload} workload")
-    check_caps(settings.config, rate=settings.rate, duration=settings.duration,
-               vus=settings.pool_cap if settings.workload == "pool" and settings.pool_cap else settings.clients)
+    check_caps(
+        settings.config,
+        rate=settings.rate,
+        duration=settings.duration,
+        vus=settings.pool_cap if settings.workload == "pool" and settings.pool_cap else settings.clients,
+    )
 
 
-def run_db_probe(settings: DbSettings, progress: ProgressCallback | None = None,
-                 env: Mapping[str, str] | None = None) -> ProbeResult:
+def run_db_probe(
+    settings: DbSettings, progress: ProgressCallback | None = None, env: Mapping[str, str] | None = None
+) -> ProbeResult:
     """Run a PostgreSQL load probe and return its result (never prints).
 
     The connection comes from ``env`` (default ``os.environ``): ``DATABASE_URL``
@@ -616,8 +654,13 @@ def run_db_probe(settings: DbSettings, progress: ProgressCallback | None = None,
     sent = [0, 0]
 
     def tick(eng: _DbEngine, elapsed: float) -> None:
-        tripped = controller.tick(elapsed, eng.tick_requests - sent[0], eng.tick_failed - sent[1], eng.active,
-                                  settings.rate or float(settings.clients))
+        tripped = controller.tick(
+            elapsed,
+            eng.tick_requests - sent[0],
+            eng.tick_failed - sent[1],
+            eng.active,
+            settings.rate or float(settings.clients),
+        )
         sent[0] = eng.tick_requests
         sent[1] = eng.tick_failed
         if tripped and not eng.stop.is_set():
@@ -631,14 +674,28 @@ def run_db_probe(settings: DbSettings, progress: ProgressCallback | None = None,
     extra = dict(engine.extra)
     extra["sqlstates"] = dict(sorted(engine.sqlstates.items()))
     extra["connection_source"] = target.source
-    health = generator_health(stats, workers=1, target_rate=settings.rate, constant_rate=settings.rate,
-                              throughput=throughput)
+    health = generator_health(
+        stats, workers=1, target_rate=settings.rate, constant_rate=settings.rate, throughput=throughput
+    )
     notices: list[str] = []
     if engine.interrupted:
         notices.append("interrupted: the result covers the part of the run that completed")
     if settings.workload == "contention":
-        notices.append("contention used a probe-owned scratch table, dropped at the end; user tables untouched")
+        notices.append(
+            "contention used a probe-owned scratch table, dropped at the end; user tables untouched"
+        )
     return build_result(
-        "db", target=target.display, settings=settings.to_dict(), server=engine.server, started_at=started_at,
-        stats=stats, thresholds=thresholds, controller=controller, health=health, interrupted=engine.interrupted,
-        source=settings.source, notices=notices, extra=extra)
+        "db",
+        target=target.display,
+        settings=settings.to_dict(),
+        server=engine.server,
+        started_at=started_at,
+        stats=stats,
+        thresholds=thresholds,
+        controller=controller,
+        health=health,
+        interrupted=engine.interrupted,
+        source=settings.source,
+        notices=notices,
+        extra=extra,
+    )

@@ -76,14 +76,17 @@ def resolve_connection(dsn: str | None, env: Mapping[str, str], origin: str = "-
         raise CredentialError(
             f"{origin}: the DSN carries a password, which would be visible to every user of this host "
             "(process list, shell history); remove it and export PGPASSWORD, or put the whole URL in "
-            "DATABASE_URL")
+            "DATABASE_URL"
+        )
     source = origin
     if dsn is None and env.get("DATABASE_URL"):
         dsn = env["DATABASE_URL"]
         source = "DATABASE_URL"
     if dsn is None and not any(env.get(k) for k in ("PGHOST", "PGDATABASE", "PGUSER", "PGPORT", "PGSERVICE")):
-        raise ProbeError("no database to probe: set DATABASE_URL, or PGHOST/PGPORT/PGUSER/PGDATABASE "
-                         "(and PGPASSWORD) in the environment")
+        raise ProbeError(
+            "no database to probe: set DATABASE_URL, or PGHOST/PGPORT/PGUSER/PGDATABASE "
+            "(and PGPASSWORD) in the environment"
+        )
     host = env.get("PGHOST") or "localhost"
     port = int(env.get("PGPORT") or 5432)
     user = env.get("PGUSER")
@@ -109,8 +112,9 @@ def resolve_connection(dsn: str | None, env: Mapping[str, str], origin: str = "-
         source = "PG* variables"
     if "," in host:
         raise ProbeError("multi-host DSNs are not supported by the probe; name one host")
-    display = mask_dsn(dsn) if dsn else (
-        f"postgresql://{user + '@' if user else ''}{host}:{port}/{database or ''}")
+    display = (
+        mask_dsn(dsn) if dsn else (f"postgresql://{user + '@' if user else ''}{host}:{port}/{database or ''}")
+    )
     if dsn is None:
         display = mask_dsn(display)
     return ConnTarget(dsn, host, port, user, database, display, source)

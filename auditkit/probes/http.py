@@ -70,7 +70,6 @@ __all__ = ["Progress", "run_http_probe"]
 _MAX_HEADER_BYTES = 64 * 1024
 
 
-
 @dataclass(frozen=True)
 class _Target:
     scheme: str
@@ -92,7 +91,7 @@ def _parse_target(url: str) -> _Target:
     if parts.password is not None or parts.username is not None:
         raise CredentialError(
             "the target URL carries user:password; credentials are taken only from the environment "
-            "(a profile header such as Authorization = { env = \"API_TOKEN\", prefix = \"Bearer \" })"
+            '(a profile header such as Authorization = { env = "API_TOKEN", prefix = "Bearer " })'
         )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -114,17 +113,26 @@ class _Template:
         self.step = step
         self.method = step.method.upper()
         self.needs_body = any(c.body_contains is not None for c in step.checks) or self.method == "HEAD"
-        headers: list[tuple[str, str]] = [("Host", target.host_header), ("User-Agent", "auditkit-probe"),
-                                          ("Accept", "*/*")]
+        headers: list[tuple[str, str]] = [
+            ("Host", target.host_header),
+            ("User-Agent", "auditkit-probe"),
+            ("Accept", "*/*"),
+        ]
         names = {"host", "user-agent", "accept"}
         for name, value in step.headers:
             text = _resolve(value, env, f"step {step.name!r} header {name}")
-            headers = [(n, v) for n, v in headers if n.lower() != name.lower()] if name.lower() in names else headers
+            headers = (
+                [(n, v) for n, v in headers if n.lower() != name.lower()]
+                if name.lower() in names
+                else headers
+            )
             headers.append((name, text))
             names.add(name.lower())
         body = ""
         if step.json is not None:
-            body = json.dumps(_resolve_json(step.json, env, f"step {step.name!r} json"), separators=(",", ":"))
+            body = json.dumps(
+                _resolve_json(step.json, env, f"step {step.name!r} json"), separators=(",", ":")
+            )
             if "content-type" not in names:
                 headers.append(("Content-Type", "application/json"))
         elif step.body is not None:
@@ -216,8 +224,20 @@ class _ResponseError(Exception):
 class _Conn(asyncio.Protocol):
     """One keep-alive connection with at most one request in flight."""
 
-    __slots__ = ("_body", "_buf", "_chunked", "_fut", "_keep_body", "_need", "_status", "_until_close",
-                 "alive", "reusable", "sent_at", "transport")
+    __slots__ = (
+        "_body",
+        "_buf",
+        "_chunked",
+        "_fut",
+        "_keep_body",
+        "_need",
+        "_status",
+        "_until_close",
+        "alive",
+        "reusable",
+        "sent_at",
+        "transport",
+    )
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -237,8 +257,9 @@ class _Conn(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         self.alive = True
 
-    def send(self, data: bytes, keep_body: bool, head_request: bool,
-             loop: asyncio.AbstractEventLoop) -> asyncio.Future[tuple[int, bytes]]:
+    def send(
+        self, data: bytes, keep_body: bool, head_request: bool, loop: asyncio.AbstractEventLoop
+    ) -> asyncio.Future[tuple[int, bytes]]:
         fut: asyncio.Future[tuple[int, bytes]] = loop.create_future()
         self._fut = fut
         self._status = 0
@@ -382,7 +403,7 @@ def _header(head: bytes, name: bytes) -> bytes:
     start = head.find(b"\r\n" + name + b":")
     start += len(name) + 3
     end = head.find(b"\r\n", start)
-    return head[start: end if end >= 0 else len(head)].strip()
+    return head[start : end if end >= 0 else len(head)].strip()
 
 
 # --------------------------------------------------------------------------- statistics
@@ -391,8 +412,15 @@ def _header(head: bytes, name: bytes) -> bytes:
 class _Engine:
     """Runs the load of one process: VUs or an arrival schedule, with watchdog, ticker and breaker."""
 
-    def __init__(self, settings: HttpSettings, share: float, index: int, workers: int,
-                 env: Mapping[str, str], connect_host: str) -> None:
+    def __init__(
+        self,
+        settings: HttpSettings,
+        share: float,
+        index: int,
+        workers: int,
+        env: Mapping[str, str],
+        connect_host: str,
+    ) -> None:
         self.settings = settings
         self.share = share
         self.index = index
@@ -411,8 +439,9 @@ class _Engine:
         self.stop = asyncio.Event()
         self.conns: set[_Conn] = set()
         self.active = 0
-        self.ssl_ctx: ssl.SSLContext | None = ssl.create_default_context() if self.target.scheme == "https" \
-            else None
+        self.ssl_ctx: ssl.SSLContext | None = (
+            ssl.create_default_context() if self.target.scheme == "https" else None
+        )
         self.t0 = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tick_requests = 0
@@ -425,8 +454,12 @@ class _Engine:
     async def _connect(self) -> _Conn:
         assert self.loop is not None
         _, conn = await self.loop.create_connection(
-            _Conn, self.connect_host, self.target.port, ssl=self.ssl_ctx,
-            server_hostname=self.target.host if self.ssl_ctx else None)
+            _Conn,
+            self.connect_host,
+            self.target.port,
+            ssl=self.ssl_ctx,
+            server_hostname=self.target.host if self.ssl_ctx else None,
+        )
         sock = conn.transport.get_extra_info("socket") if conn.transport else None
         if sock is not None:
             with contextlib.suppress(OSError):
@@ -434,8 +467,9 @@ class _Engine:
         self.conns.add(conn)
         return conn
 
-    async def _request(self, holder: list[_Conn | None], tpl: _Template, row: Mapping[str, str] | None,
-                       started: float | None) -> None:
+    async def _request(
+        self, holder: list[_Conn | None], tpl: _Template, row: Mapping[str, str] | None, started: float | None
+    ) -> None:
         """One request; ``started`` is the intended start (open model) or None (measure from send)."""
         stats = self.stats
         step = stats.step(tpl.step.name)
@@ -490,7 +524,8 @@ class _Engine:
             stats.error(step, "http_5xx" if status >= 500 else "http_4xx")
         for check in tpl.step.checks:
             ok = (not check.statuses or status in check.statuses) and (
-                check.body_contains is None or check.body_contains.encode() in body)
+                check.body_contains is None or check.body_contains.encode() in body
+            )
             counts = stats.checks.get(check.name)
             if counts is None:
                 counts = stats.checks[check.name] = [0, 0]
@@ -665,8 +700,11 @@ class _Engine:
         self.loop = asyncio.get_running_loop()
         cpu0 = time.thread_time()
         self.t0 = time.perf_counter()
-        helpers = [asyncio.create_task(self._watchdog()), asyncio.create_task(lag_monitor(self.stats)),
-                   asyncio.create_task(self._ticker(tick, tick_every))]
+        helpers = [
+            asyncio.create_task(self._watchdog()),
+            asyncio.create_task(lag_monitor(self.stats)),
+            asyncio.create_task(self._ticker(tick, tick_every)),
+        ]
         try:
             await (self._open() if self.settings.model == "open" else self._closed())
         finally:
@@ -703,16 +741,33 @@ def _scenarios(settings: HttpSettings) -> tuple[Scenario, ...]:
 
 # --------------------------------------------------------------------------- orchestration
 
-def _worker_main(settings: HttpSettings, index: int, workers: int, env: Mapping[str, str], connect_host: str,
-                 ticks: Any, stop_flag: Any, results: Any) -> None:
+
+def _worker_main(
+    settings: HttpSettings,
+    index: int,
+    workers: int,
+    env: Mapping[str, str],
+    connect_host: str,
+    ticks: Any,
+    stop_flag: Any,
+    results: Any,
+) -> None:
     """Entry point of a worker process: run a share of the load, stream ticks, send the final state."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine = _Engine(settings, 1.0 / workers, index, workers, env, connect_host)
     sent = [0, 0]
 
     def tick(eng: _Engine, elapsed: float) -> None:
-        ticks.put((index, elapsed, eng.tick_requests - sent[0], eng.tick_failed - sent[1], eng.active,
-                   eng.current_target(elapsed)))
+        ticks.put(
+            (
+                index,
+                elapsed,
+                eng.tick_requests - sent[0],
+                eng.tick_failed - sent[1],
+                eng.active,
+                eng.current_target(elapsed),
+            )
+        )
         sent[0] = eng.tick_requests
         sent[1] = eng.tick_failed
         if stop_flag.is_set() and not eng.stop.is_set():
@@ -726,8 +781,9 @@ def _worker_main(settings: HttpSettings, index: int, workers: int, env: Mapping[
         results.put((index, None, False, f"{exc.__class__.__name__}: {exc}"))
 
 
-def run_http_probe(settings: HttpSettings, progress: ProgressCallback | None = None,
-                   env: Mapping[str, str] | None = None) -> ProbeResult:
+def run_http_probe(
+    settings: HttpSettings, progress: ProgressCallback | None = None, env: Mapping[str, str] | None = None
+) -> ProbeResult:
     """Run an HTTP load probe and return its result (never prints).
 
     Raises :class:`~auditkit.errors.UnsafeTargetError` for a non-loopback
@@ -757,8 +813,13 @@ def run_http_probe(settings: HttpSettings, progress: ProgressCallback | None = N
         sent = [0, 0]
 
         def tick(eng: _Engine, elapsed: float) -> None:
-            tripped = controller.tick(elapsed, eng.tick_requests - sent[0], eng.tick_failed - sent[1], eng.active,
-                                      eng.current_target(elapsed))
+            tripped = controller.tick(
+                elapsed,
+                eng.tick_requests - sent[0],
+                eng.tick_failed - sent[1],
+                eng.active,
+                eng.current_target(elapsed),
+            )
             sent[0] = eng.tick_requests
             sent[1] = eng.tick_failed
             if tripped:
@@ -773,15 +834,27 @@ def run_http_probe(settings: HttpSettings, progress: ProgressCallback | None = N
     return _build_result(settings, thresholds, stats, controller, server, started_at, interrupted, workers)
 
 
-def _run_workers(settings: HttpSettings, workers: int, env: Mapping[str, str], connect_host: str,
-                 controller: Controller, stats: Stats) -> bool:
+def _run_workers(
+    settings: HttpSettings,
+    workers: int,
+    env: Mapping[str, str],
+    connect_host: str,
+    controller: Controller,
+    stats: Stats,
+) -> bool:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx: Any = multiprocessing.get_context(method)
     ticks = ctx.Queue()
     results = ctx.Queue()
     stop_flag = ctx.Event()
-    procs = [ctx.Process(target=_worker_main, args=(settings, i, workers, env, connect_host, ticks, stop_flag,
-                                                    results), daemon=True) for i in range(workers)]
+    procs = [
+        ctx.Process(
+            target=_worker_main,
+            args=(settings, i, workers, env, connect_host, ticks, stop_flag, results),
+            daemon=True,
+        )
+        for i in range(workers)
+    ]
     interrupted = False
     for proc in procs:
         proc.start()
@@ -838,9 +911,17 @@ def _validate(settings: HttpSettings) -> None:
         raise ProbeError("duration must be greater than 0")
     if settings.timeout <= 0:
         raise ProbeError("timeout must be greater than 0")
-    check_caps(settings.config, rate=settings.peak_rate, duration=settings.total_duration,
-               vus=settings.peak_vus if settings.model == "closed" else min(settings.peak_vus, settings.vus))
-    if settings.model == "open" and settings.max_vus is not None and settings.max_vus > settings.config.max_vus:
+    check_caps(
+        settings.config,
+        rate=settings.peak_rate,
+        duration=settings.total_duration,
+        vus=settings.peak_vus if settings.model == "closed" else min(settings.peak_vus, settings.vus),
+    )
+    if (
+        settings.model == "open"
+        and settings.max_vus is not None
+        and settings.max_vus > settings.config.max_vus
+    ):
         check_caps(settings.config, rate=None, duration=0.0, vus=settings.max_vus)
 
 
@@ -860,32 +941,59 @@ def _preflight(url: str, timeout: float) -> dict[str, Any]:
     try:
         response = httpx.get(url, timeout=min(timeout, 10.0), follow_redirects=False)
     except httpx.HTTPError as exc:
-        raise ProbeError(f"target {url} does not answer ({exc.__class__.__name__}); nothing was sent") from None
-    facts: dict[str, Any] = {"preflight_status": response.status_code,
-                             "http_version": response.http_version}
+        raise ProbeError(
+            f"target {url} does not answer ({exc.__class__.__name__}); nothing was sent"
+        ) from None
+    facts: dict[str, Any] = {"preflight_status": response.status_code, "http_version": response.http_version}
     if "server" in response.headers:
         facts["server"] = response.headers["server"]
     return facts
 
 
-def _build_result(settings: HttpSettings, thresholds: tuple[Threshold, ...], stats: Stats, controller: Controller,
-                  server: Mapping[str, Any], started_at: str, interrupted: bool, workers: int) -> ProbeResult:
+def _build_result(
+    settings: HttpSettings,
+    thresholds: tuple[Threshold, ...],
+    stats: Stats,
+    controller: Controller,
+    server: Mapping[str, Any],
+    started_at: str,
+    interrupted: bool,
+    workers: int,
+) -> ProbeResult:
     wall = stats.wall or 1e-9
     throughput = round(stats.requests / wall, 2)
     health = generator_health(
-        stats, workers=workers, target_rate=settings.peak_rate, throughput=throughput,
-        constant_rate=settings.rate if settings.model == "open" and not settings.stages else None)
+        stats,
+        workers=workers,
+        target_rate=settings.peak_rate,
+        throughput=throughput,
+        constant_rate=settings.rate if settings.model == "open" and not settings.stages else None,
+    )
     notices: list[str] = []
     if stats.exhausted:
-        notices.append(f"all {settings.peak_vus} connections were busy at times: requests queued in the "
-                       "generator (their wait is in the latencies); raise --max-vus if the server can take more")
+        notices.append(
+            f"all {settings.peak_vus} connections were busy at times: requests queued in the "
+            "generator (their wait is in the latencies); raise --max-vus if the server can take more"
+        )
     if stats.dropped:
-        notices.append(f"{stats.dropped} scheduled requests were dropped: they could not start within the "
-                       f"{settings.timeout:g}s timeout")
+        notices.append(
+            f"{stats.dropped} scheduled requests were dropped: they could not start within the "
+            f"{settings.timeout:g}s timeout"
+        )
     if interrupted:
         notices.append("interrupted: the result covers the part of the run that completed")
     return build_result(
-        "http", target=settings.target, settings=settings.to_dict(), server=server, started_at=started_at,
-        stats=stats, thresholds=thresholds, controller=controller, health=health, interrupted=interrupted,
-        source=settings.source, notices=notices,
-        checks=tuple(CheckResult(name, ok, bad) for name, (ok, bad) in stats.checks.items()))
+        "http",
+        target=settings.target,
+        settings=settings.to_dict(),
+        server=server,
+        started_at=started_at,
+        stats=stats,
+        thresholds=thresholds,
+        controller=controller,
+        health=health,
+        interrupted=interrupted,
+        source=settings.source,
+        notices=notices,
+        checks=tuple(CheckResult(name, ok, bad) for name, (ok, bad) in stats.checks.items()),
+    )

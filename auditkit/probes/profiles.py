@@ -98,7 +98,9 @@ def find_profile(name_or_path: str | Path) -> Path:
             if path.stem == text:
                 return path
         names = ", ".join(p.stem for p in list_profiles())
-        raise DataFileError(f"no profile file {text!r} and no shipped profile of that name (shipped: {names})")
+        raise DataFileError(
+            f"no profile file {text!r} and no shipped profile of that name (shipped: {names})"
+        )
     raise DataFileError(f"{text}: profile file not found")
 
 
@@ -180,11 +182,15 @@ class _Parser:
         try:
             return parse_duration(value, "value")
         except ProbeError:
-            raise self.fail(field, f"expected a duration like '30s', '2m' or seconds, got {value!r}") from None
+            raise self.fail(
+                field, f"expected a duration like '30s', '2m' or seconds, got {value!r}"
+            ) from None
 
     def thresholds(self, value: Any, field: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(field, "expected a list of threshold expressions such as ['p(95)<2000', 'rate<0.01']")
+            raise self.fail(
+                field, "expected a list of threshold expressions such as ['p(95)<2000', 'rate<0.01']"
+            )
         for i, expr in enumerate(value):
             try:
                 parse_threshold(expr)
@@ -199,12 +205,14 @@ class _Parser:
             raise self.fail(f"{field}.env", f"not an environment variable name: {name!r}")
         prefix = self.string(value.get("prefix", ""), f"{field}.prefix")
         if looks_like_credential(prefix):
-            raise self.credential(f"{field}.prefix", "the prefix is text like 'Bearer ', the token is in the variable")
+            raise self.credential(
+                f"{field}.prefix", "the prefix is text like 'Bearer ', the token is in the variable"
+            )
         return EnvRef(name, prefix)
 
     def literal(self, value: str, field: str) -> str:
         if looks_like_credential(value):
-            raise self.credential(field, "take it from the environment: { env = \"NAME\" }")
+            raise self.credential(field, 'take it from the environment: { env = "NAME" }')
         return value
 
     # ------------------------------------------------------------------ sections
@@ -229,12 +237,29 @@ class _Parser:
         if "target" in data:
             raw = data["target"]
             if isinstance(raw, dict):
-                raise self.fail("target", "write the URL here, or pass --target; "
-                                "a target from the environment is passed as --target \"$TARGET_URL\"")
+                raise self.fail(
+                    "target",
+                    "write the URL here, or pass --target; "
+                    'a target from the environment is passed as --target "$TARGET_URL"',
+                )
             target = self.literal(self.string(raw, "target"), "target")
         load = self.table(data, "load", "load") or {}
-        self.keys(load, "load", {"model", "vus", "max_vus", "rate", "duration", "stages", "timeout", "thresholds",
-                                 "workers", "late_tolerance"})
+        self.keys(
+            load,
+            "load",
+            {
+                "model",
+                "vus",
+                "max_vus",
+                "rate",
+                "duration",
+                "stages",
+                "timeout",
+                "thresholds",
+                "workers",
+                "late_tolerance",
+            },
+        )
         model = self.string(load.get("model", "closed"), "load.model")
         if model not in ("closed", "open"):
             raise self.fail("load.model", f"expected 'closed' or 'open', got {model!r}")
@@ -264,7 +289,7 @@ class _Parser:
         if value is None:
             return ()
         if not isinstance(value, list) or not value:
-            raise self.fail(field, "expected a list of { duration = \"30s\", target = 10 }")
+            raise self.fail(field, 'expected a list of { duration = "30s", target = 10 }')
         out: list[Stage] = []
         for i, item in enumerate(value):
             where = f"{field}[{i}]"
@@ -273,8 +298,12 @@ class _Parser:
             self.keys(item, where, {"duration", "target"})
             if "duration" not in item or "target" not in item:
                 raise self.fail(where, "needs both duration and target")
-            out.append(Stage(self.duration(item["duration"], f"{where}.duration"),
-                             self.number(item["target"], f"{where}.target")))
+            out.append(
+                Stage(
+                    self.duration(item["duration"], f"{where}.duration"),
+                    self.number(item["target"], f"{where}.target"),
+                )
+            )
         return tuple(out)
 
     def scenarios(self, value: Any) -> tuple[Scenario, ...]:
@@ -314,7 +343,9 @@ class _Parser:
         self.keys(item, where, {"name", "method", "path", "headers", "json", "body", "think", "checks"})
         method = self.string(item.get("method", "GET"), f"{where}.method").upper()
         if method not in _METHODS:
-            raise self.fail(f"{where}.method", f"expected one of {', '.join(sorted(_METHODS))}, got {method!r}")
+            raise self.fail(
+                f"{where}.method", f"expected one of {', '.join(sorted(_METHODS))}, got {method!r}"
+            )
         path = self.literal(self.string(item.get("path", "/"), f"{where}.path"), f"{where}.path")
         if not path.startswith("/"):
             raise self.fail(f"{where}.path", "must start with / (it is appended to the target URL)")
@@ -322,7 +353,11 @@ class _Parser:
         headers = self.headers(item.get("headers", {}), f"{where}.headers")
         if "json" in item and "body" in item:
             raise self.fail(where, "give either json or body, not both")
-        body = self.literal(self.string(item["body"], f"{where}.body"), f"{where}.body") if "body" in item else None
+        body = (
+            self.literal(self.string(item["body"], f"{where}.body"), f"{where}.body")
+            if "body" in item
+            else None
+        )
         json_body = self.json_value(item["json"], f"{where}.json", "") if "json" in item else None
         think = self.think(item.get("think", 0), f"{where}.think")
         checks = self.checks(item.get("checks"), f"{where}.checks", name)
@@ -343,8 +378,11 @@ class _Parser:
             if "\r" in text or "\n" in text:
                 raise self.fail(where, "header values cannot contain line breaks")
             if _SENSITIVE_HEADER.search(name) and not _PLACEHOLDER_ONLY.match(text):
-                raise self.credential(where, f"use {name} = {{ env = \"API_TOKEN\", prefix = \"Bearer \" }} "
-                                      "and export API_TOKEN before the run")
+                raise self.credential(
+                    where,
+                    f'use {name} = {{ env = "API_TOKEN", prefix = "Bearer " }} '
+                    "and export API_TOKEN before the run",
+                )
             out.append((name, self.literal(text, where)))
         return tuple(out)
 
@@ -357,8 +395,10 @@ class _Parser:
             return [self.json_value(v, f"{field}[{i}]", key) for i, v in enumerate(value)]
         if isinstance(value, str):
             if key and _SENSITIVE_FIELD.search(key) and not _PLACEHOLDER_ONLY.match(value):
-                raise self.credential(field, f"use {key} = {{ env = \"NAME\" }} or a {{{{column}}}} from the "
-                                      "scenario's data file")
+                raise self.credential(
+                    field,
+                    f'use {key} = {{ env = "NAME" }} or a {{{{column}}}} from the scenario\'s data file',
+                )
             return self.literal(value, field)
         return value
 
@@ -395,9 +435,24 @@ class _Parser:
             if str(key).lower() in {"password", "pgpassword", "passwd"}:
                 raise CredentialError(
                     f"{self.path}: db.{key}: a database password is never read from a profile; set PGPASSWORD "
-                    "or DATABASE_URL in the environment of the probe run")
-        self.keys(table, "db", {"workload", "clients", "duration", "rate", "query", "thresholds", "allow_writes",
-                                "dsn", "pool_cap", "timeout"})
+                    "or DATABASE_URL in the environment of the probe run"
+                )
+        self.keys(
+            table,
+            "db",
+            {
+                "workload",
+                "clients",
+                "duration",
+                "rate",
+                "query",
+                "thresholds",
+                "allow_writes",
+                "dsn",
+                "pool_cap",
+                "timeout",
+            },
+        )
         workload = self.string(table.get("workload", "read"), "db.workload")
         if workload not in WORKLOADS:
             raise self.fail("db.workload", f"expected one of {', '.join(WORKLOADS)}, got {workload!r}")
@@ -409,7 +464,8 @@ class _Parser:
             if dsn_has_password(dsn):
                 raise CredentialError(
                     f"{self.path}: db.dsn: the DSN carries a password; keep host and database here and put the "
-                    "password in PGPASSWORD (or the whole URL in DATABASE_URL)")
+                    "password in PGPASSWORD (or the whole URL in DATABASE_URL)"
+                )
         allow_writes = table.get("allow_writes", False)
         if not isinstance(allow_writes, bool):
             raise self.fail("db.allow_writes", "expected true or false")

@@ -141,50 +141,68 @@ class ProbeResult:
         """Failed thresholds, a breaker trip and a saturated generator as findings (area probes)."""
         where = Location(self.source or f"probe:{self.probe}")
         found: list[Finding] = []
-        summary = (f"p95 {self.latency_ms.get('p95', 0):g} ms, p99 {self.latency_ms.get('p99', 0):g} ms, "
-                   f"error rate {self.error_rate:.2%}, {self.throughput:g}/s")
+        summary = (
+            f"p95 {self.latency_ms.get('p95', 0):g} ms, p99 {self.latency_ms.get('p99', 0):g} ms, "
+            f"error rate {self.error_rate:.2%}, {self.throughput:g}/s"
+        )
         for expr, ok in self.thresholds.items():
             if ok:
                 continue
-            found.append(Finding(
-                rule_id=f"probe-{self.probe}-threshold-failed",
-                area=Area.PROBES,
-                severity=Severity.HIGH,
-                confidence=Confidence.HIGH if not self.generator.saturated else Confidence.MEDIUM,
-                message=f"{self.probe} probe of {self.target}: threshold {expr} failed ({summary})",
-                location=where,
-                remediation=("Find the slow or failing endpoint in the per-step metrics, fix it or scale it, "
-                             "and rerun the probe; relax the threshold only if the service level objective changed."),
-                fingerprint=self._fingerprint("threshold", expr),
-                details={"expression": expr, "target": self.target, "latency_ms": dict(self.latency_ms),
-                         "error_rate": self.error_rate},
-            ))
+            found.append(
+                Finding(
+                    rule_id=f"probe-{self.probe}-threshold-failed",
+                    area=Area.PROBES,
+                    severity=Severity.HIGH,
+                    confidence=Confidence.HIGH if not self.generator.saturated else Confidence.MEDIUM,
+                    message=f"{self.probe} probe of {self.target}: threshold {expr} failed ({summary})",
+                    location=where,
+                    remediation=(
+                        "Find the slow or failing endpoint in the per-step metrics, fix it or scale it, "
+                        "and rerun the probe; relax the threshold only if the service level objective changed."
+                    ),
+                    fingerprint=self._fingerprint("threshold", expr),
+                    details={
+                        "expression": expr,
+                        "target": self.target,
+                        "latency_ms": dict(self.latency_ms),
+                        "error_rate": self.error_rate,
+                    },
+                )
+            )
         if self.breaker_tripped:
-            found.append(Finding(
-                rule_id=f"probe-{self.probe}-breaker-tripped",
-                area=Area.PROBES,
-                severity=Severity.HIGH,
-                confidence=Confidence.HIGH,
-                message=f"{self.probe} probe of {self.target} stopped early: {self.breaker_reason}",
-                location=where,
-                remediation=("The target failed under load: read the errors by type, fix the cause "
-                             "(capacity, timeouts, connection limits) and rerun at a lower rate first."),
-                fingerprint=self._fingerprint("breaker", ""),
-                details={"errors": dict(self.errors), "target": self.target},
-            ))
+            found.append(
+                Finding(
+                    rule_id=f"probe-{self.probe}-breaker-tripped",
+                    area=Area.PROBES,
+                    severity=Severity.HIGH,
+                    confidence=Confidence.HIGH,
+                    message=f"{self.probe} probe of {self.target} stopped early: {self.breaker_reason}",
+                    location=where,
+                    remediation=(
+                        "The target failed under load: read the errors by type, fix the cause "
+                        "(capacity, timeouts, connection limits) and rerun at a lower rate first."
+                    ),
+                    fingerprint=self._fingerprint("breaker", ""),
+                    details={"errors": dict(self.errors), "target": self.target},
+                )
+            )
         if self.generator.saturated:
-            found.append(Finding(
-                rule_id=f"probe-{self.probe}-generator-saturated",
-                area=Area.PROBES,
-                severity=Severity.LOW,
-                confidence=Confidence.HIGH,
-                message=(f"the load generator was saturated while probing {self.target}; its latencies "
-                         f"include its own queueing: {'; '.join(self.generator.reasons)}"),
-                location=where,
-                remediation="Rerun with more --workers, a lower rate, or from a machine with spare cores.",
-                fingerprint=self._fingerprint("saturated", ""),
-                details=self.generator.to_dict(),
-            ))
+            found.append(
+                Finding(
+                    rule_id=f"probe-{self.probe}-generator-saturated",
+                    area=Area.PROBES,
+                    severity=Severity.LOW,
+                    confidence=Confidence.HIGH,
+                    message=(
+                        f"the load generator was saturated while probing {self.target}; its latencies "
+                        f"include its own queueing: {'; '.join(self.generator.reasons)}"
+                    ),
+                    location=where,
+                    remediation="Rerun with more --workers, a lower rate, or from a machine with spare cores.",
+                    fingerprint=self._fingerprint("saturated", ""),
+                    details=self.generator.to_dict(),
+                )
+            )
         found.extend(self._extra_findings(where))
         return tuple(found)
 
@@ -192,19 +210,25 @@ class ProbeResult:
         pool = self.extra.get("pool")
         if not isinstance(pool, Mapping) or not pool.get("refused"):
             return []
-        return [Finding(
-            rule_id="probe-db-pool-exhausted",
-            area=Area.PROBES,
-            severity=Severity.MEDIUM,
-            confidence=Confidence.HIGH,
-            message=(f"PostgreSQL at {self.target} refused connection {pool.get('opened', 0) + 1} "
-                     f"(max_connections {pool.get('max_connections')}): {pool.get('refused_reason')}"),
-            location=where,
-            remediation=("Put a connection pooler (PgBouncer) in front of the database or size every "
-                         "service's pool so their sum stays below max_connections minus reserved slots."),
-            fingerprint=self._fingerprint("pool", ""),
-            details=dict(pool),
-        )]
+        return [
+            Finding(
+                rule_id="probe-db-pool-exhausted",
+                area=Area.PROBES,
+                severity=Severity.MEDIUM,
+                confidence=Confidence.HIGH,
+                message=(
+                    f"PostgreSQL at {self.target} refused connection {pool.get('opened', 0) + 1} "
+                    f"(max_connections {pool.get('max_connections')}): {pool.get('refused_reason')}"
+                ),
+                location=where,
+                remediation=(
+                    "Put a connection pooler (PgBouncer) in front of the database or size every "
+                    "service's pool so their sum stays below max_connections minus reserved slots."
+                ),
+                fingerprint=self._fingerprint("pool", ""),
+                details=dict(pool),
+            )
+        ]
 
     def _fingerprint(self, kind: str, key: str) -> str:
         blob = "\0".join((self.probe, kind, self.target, key)).encode()
@@ -238,8 +262,14 @@ class ProbeResult:
             "extra": dict(self.extra),
             "notices": list(self.notices),
             "findings": [
-                {"rule_id": f.rule_id, "severity": f.severity.value, "confidence": f.confidence.value,
-                 "message": f.message, "location": str(f.location), "fingerprint": f.fingerprint}
+                {
+                    "rule_id": f.rule_id,
+                    "severity": f.severity.value,
+                    "confidence": f.confidence.value,
+                    "message": f.message,
+                    "location": str(f.location),
+                    "fingerprint": f.fingerprint,
+                }
                 for f in self.findings
             ],
         }

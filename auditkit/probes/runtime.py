@@ -111,8 +111,10 @@ class Stats:
         return {
             "hist": self.hist.to_state(),
             "lag": self.lag.to_state(),
-            "steps": {k: {"hist": s.hist.to_state(), "requests": s.requests, "errors": s.errors}
-                      for k, s in self.steps.items()},
+            "steps": {
+                k: {"hist": s.hist.to_state(), "requests": s.requests, "errors": s.errors}
+                for k, s in self.steps.items()
+            },
             "errors": self.errors,
             "checks": self.checks,
             "counts": [self.requests, self.failed, self.dropped, self.late, self.scheduled, self.peak_active],
@@ -168,8 +170,9 @@ def interpolate(stages: tuple[Stage, ...], start: float, t: float) -> float:
 class RateSchedule:
     """Intended start time of the i-th arrival for a constant or linearly ramping rate."""
 
-    def __init__(self, rate: float | None, stages: tuple[Stage, ...], duration: float, share: float,
-                 offset: float) -> None:
+    def __init__(
+        self, rate: float | None, stages: tuple[Stage, ...], duration: float, share: float, offset: float
+    ) -> None:
         segments: list[tuple[float, float, float, float]] = []
         if stages:
             level = rate or 0.0
@@ -215,7 +218,6 @@ class RateSchedule:
         return 0.0
 
 
-
 class Controller:
     """Aggregates ticks (from this process or from workers), feeds the breaker and the progress callback."""
 
@@ -236,8 +238,17 @@ class Controller:
         if self.progress is not None and elapsed - self.last_progress >= 1.0:
             window = elapsed - self.last_progress
             rate = (self.requests - self.last_requests) / window if window > 0 else 0.0
-            self.progress(Progress(round(elapsed, 1), self.duration, self.requests, self.failed,
-                                   round(rate, 1), active, target))
+            self.progress(
+                Progress(
+                    round(elapsed, 1),
+                    self.duration,
+                    self.requests,
+                    self.failed,
+                    round(rate, 1),
+                    active,
+                    target,
+                )
+            )
             self.last_progress = elapsed
             self.last_requests = self.requests
         return tripped
@@ -263,13 +274,15 @@ class Engine(Protocol):
         ...
 
 
-def run_engine(engine: Engine, tick: Callable[[Any, float], None], tick_every: float,
-               handle_sigint: bool) -> None:
+def run_engine(
+    engine: Engine, tick: Callable[[Any, float], None], tick_every: float, handle_sigint: bool
+) -> None:
     """Run one engine on a fresh event loop; Ctrl-C (first press) stops it gracefully."""
     loop = loop_factory()()
     try:
         asyncio.set_event_loop(loop)
         if handle_sigint and threading.current_thread() is threading.main_thread():
+
             def on_sigint() -> None:
                 engine.interrupted = True
                 engine.stop.set()
@@ -282,7 +295,6 @@ def run_engine(engine: Engine, tick: Callable[[Any, float], None], tick_every: f
             loop.remove_signal_handler(signal.SIGINT)
         asyncio.set_event_loop(None)
         loop.close()
-
 
 
 def observers(stats: Stats, wall: float) -> dict[str, Callable[[Threshold], float]]:
@@ -325,8 +337,9 @@ CPU_LIMIT = 0.9
 RATE_SHORTFALL = 0.95
 
 
-def generator_health(stats: Stats, *, workers: int, target_rate: float | None, constant_rate: float | None,
-                     throughput: float) -> GeneratorHealth:
+def generator_health(
+    stats: Stats, *, workers: int, target_rate: float | None, constant_rate: float | None, throughput: float
+) -> GeneratorHealth:
     """Decide whether the generator was the bottleneck: CPU, event-loop lag, a missed constant rate.
 
     A missed rate counts against the generator only when it still had free
@@ -347,8 +360,10 @@ def generator_health(stats: Stats, *, workers: int, target_rate: float | None, c
     elif lag_max > STALL_LIMIT_MS:
         # One long stall (CPU stolen by other processes, a blocking call) delays every request due
         # meanwhile; in the open model that wait is measured, so say it was the generator's.
-        reasons.append(f"the generator's event loop stalled for {lag_max:.0f} ms at least once "
-                       "(busy machine?); requests due meanwhile were sent late")
+        reasons.append(
+            f"the generator's event loop stalled for {lag_max:.0f} ms at least once "
+            "(busy machine?); requests due meanwhile were sent late"
+        )
         saturated = True
     achieved = throughput
     if target_rate is not None:
@@ -387,10 +402,23 @@ def step_metrics(stats: Stats, wall: float) -> tuple[StepMetrics, ...]:
     )
 
 
-def build_result(probe: str, *, target: str, settings: Mapping[str, Any], server: Mapping[str, Any],
-                 started_at: str, stats: Stats, thresholds: tuple[Threshold, ...], controller: Controller,
-                 health: GeneratorHealth, interrupted: bool, source: str | None, notices: list[str],
-                 checks: tuple[CheckResult, ...] = (), extra: Mapping[str, Any] | None = None) -> ProbeResult:
+def build_result(
+    probe: str,
+    *,
+    target: str,
+    settings: Mapping[str, Any],
+    server: Mapping[str, Any],
+    started_at: str,
+    stats: Stats,
+    thresholds: tuple[Threshold, ...],
+    controller: Controller,
+    health: GeneratorHealth,
+    interrupted: bool,
+    source: str | None,
+    notices: list[str],
+    checks: tuple[CheckResult, ...] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> ProbeResult:
     """Assemble a :class:`ProbeResult` from what a run measured (shared by both probes)."""
     wall = stats.wall or 1e-9
     trip = controller.breaker.trip

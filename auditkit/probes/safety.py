@@ -51,7 +51,7 @@ def check_target(host: str, allowed: Iterable[str], what: str = "target") -> Non
         return
     raise UnsafeTargetError(
         f"refusing to send load to {what} host {host!r}: it is not a loopback address. "
-        f"Allow it explicitly with --allow-host {host} or [probes] allow_hosts = [\"{host}\"] "
+        f'Allow it explicitly with --allow-host {host} or [probes] allow_hosts = ["{host}"] '
         "(only for systems you own and may load-test)"
     )
 
@@ -59,14 +59,20 @@ def check_target(host: str, allowed: Iterable[str], what: str = "target") -> Non
 def check_caps(config: ProbesConfig, *, rate: float | None, duration: float, vus: int) -> None:
     """Raise ProbeError when the request exceeds a configured cap."""
     if rate is not None and rate > config.max_rate:
-        raise ProbeError(f"requested rate {rate:g}/s exceeds the cap of {config.max_rate:g}/s "
-                         "(raise [probes] max_rate to allow it)")
+        raise ProbeError(
+            f"requested rate {rate:g}/s exceeds the cap of {config.max_rate:g}/s "
+            "(raise [probes] max_rate to allow it)"
+        )
     if duration > config.max_duration:
-        raise ProbeError(f"requested duration {duration:g}s exceeds the cap of {config.max_duration:g}s "
-                         "(raise [probes] max_duration to allow it)")
+        raise ProbeError(
+            f"requested duration {duration:g}s exceeds the cap of {config.max_duration:g}s "
+            "(raise [probes] max_duration to allow it)"
+        )
     if vus > config.max_vus:
-        raise ProbeError(f"requested {vus} virtual users/clients exceeds the cap of {config.max_vus} "
-                         "(raise [probes] max_vus to allow it)")
+        raise ProbeError(
+            f"requested {vus} virtual users/clients exceeds the cap of {config.max_vus} "
+            "(raise [probes] max_vus to allow it)"
+        )
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,10 @@ class BreakerTrip:
     @property
     def reason(self) -> str:
         """One sentence for the report."""
-        return (f"error rate {self.error_rate:.0%} over the last {self.window_s:g}s "
-                f"({self.requests} requests) passed the limit")
+        return (
+            f"error rate {self.error_rate:.0%} over the last {self.window_s:g}s "
+            f"({self.requests} requests) passed the limit"
+        )
 
 
 class CircuitBreaker:

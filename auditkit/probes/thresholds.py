@@ -124,8 +124,9 @@ def parse_thresholds(expressions: Iterable[str]) -> tuple[Threshold, ...]:
     return tuple(seen.values())
 
 
-def evaluate_thresholds(thresholds: Iterable[Threshold], observed: Mapping[str, Callable[[Threshold], float]]
-                        ) -> dict[str, bool]:
+def evaluate_thresholds(
+    thresholds: Iterable[Threshold], observed: Mapping[str, Callable[[Threshold], float]]
+) -> dict[str, bool]:
     """Evaluate each threshold with the observer registered for its metric.
 
     ``observed`` maps a metric name to a function returning the observed value of

@@ -152,7 +152,7 @@ class CoverageView:
             "endpoints_total": self.endpoints_total,
             "endpoints_covered": self.endpoints_covered,
             "standard_tool": self.standard_tool,
-            "tools": {tool: count for tool, count in self.tools},
+            "tools": dict(self.tools),
             "services": [
                 {
                     "name": s.name,

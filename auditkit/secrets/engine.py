@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from urllib.parse import unquote
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from auditkit.findings import Confidence
 from auditkit.secrets.rules import Rule, RuleSet, _glob
@@ -204,7 +204,9 @@ class Engine:
                 if rule.validator_required:
                     return None
                 confidence = Confidence.LOW
-        return Match(rule, secret, real_line, column, key, confidence, validated, (offset, offset + len(secret)))
+        return Match(
+            rule, secret, real_line, column, key, confidence, validated, (offset, offset + len(secret))
+        )
 
     def keep_value(self, rule: Rule, secret: str, key: str | None) -> bool:
         """The value filters: length, allowlists, references, placeholders, public ids, entropy."""

@@ -67,7 +67,9 @@ class HistoryOutcome:
 
 
 def _git(top: Path, *args: str, check: bool = True) -> str:
-    out = subprocess.run(["git", "-C", str(top), *args], capture_output=True, text=True, timeout=600, check=False)
+    out = subprocess.run(
+        ["git", "-C", str(top), *args], capture_output=True, text=True, timeout=600, check=False
+    )
     if check and out.returncode != 0:
         raise GitError(f"{top}: git {args[0]} failed: {out.stderr.strip()}")
     return out.stdout
@@ -149,7 +151,9 @@ def _record_paths(record: bytes) -> list[str]:
     return [_unquote_git_path(m.group(2)) for m in _DIFF_PATHS.finditer(record)]
 
 
-def _parse_stream(stream: IO[bytes], want_removed: bool) -> Iterator[tuple[Provenance, list[_FilePatch], dict[str, str]]]:
+def _parse_stream(
+    stream: IO[bytes], want_removed: bool
+) -> Iterator[tuple[Provenance, list[_FilePatch], dict[str, str]]]:
     """Yield (commit, file patches, renames) from ``git log -p`` output."""
     for record in _records(stream):
         yield _parse_record(record, want_removed)
@@ -241,9 +245,27 @@ def _chunks_for(commit: Provenance, patch: _FilePatch, lines: list[tuple[int, by
 
 
 def _log_command(top: Path, since: str | None, rev_range: str | None, stdin_revs: bool) -> list[str]:
-    cmd = ["git", "-C", str(top), "-c", "core.quotepath=off", "-c", "diff.renameLimit=2000", "log", "-p", "-U0",
-           "--cc", "-M", "--date-order", "--no-color", "--no-ext-diff", "--no-textconv", "--full-history", _FORMAT,
-           "--diff-filter=ACMRT"]
+    cmd = [
+        "git",
+        "-C",
+        str(top),
+        "-c",
+        "core.quotepath=off",
+        "-c",
+        "diff.renameLimit=2000",
+        "log",
+        "-p",
+        "-U0",
+        "--cc",
+        "-M",
+        "--date-order",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--full-history",
+        _FORMAT,
+        "--diff-filter=ACMRT",
+    ]
     if since:
         cmd.append(f"--since={since}")
     if stdin_revs:
@@ -275,8 +297,10 @@ def scan_history(
     outcome = HistoryOutcome(batch=_Batch(), top=top, bare=info.bare)
     if info.shallow:
         outcome.truncated = True
-        outcome.notices.append("shallow clone: history is truncated at the shallow boundary; "
-                               "run `git fetch --unshallow` for a complete scan")
+        outcome.notices.append(
+            "shallow clone: history is truncated at the shallow boundary; "
+            "run `git fetch --unshallow` for a complete scan"
+        )
     has_commits = bool(_git(top, "rev-list", "-n1", "--all", check=False).strip())
     if not has_commits:
         outcome.notices.append("repository has no commits yet; nothing in history to scan")
@@ -290,8 +314,12 @@ def scan_history(
     while True:
         cmd = _log_command(top, since, rev_range, pending is not None)
         errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr can never block the stream
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if pending is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=errors)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE if pending is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
         assert proc.stdout is not None
         if pending is not None:
             assert proc.stdin is not None
@@ -305,7 +333,9 @@ def scan_history(
             if keywordless or engine.has_keyword(text) or b"\nrename " in record:
                 commit, patches, renames = _parse_record(record, want_removed=False)
                 outcome.renames.update(renames)
-                _scan_commit(ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable, keywordless)
+                _scan_commit(
+                    ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable, keywordless
+                )
             else:
                 commit = _parse_record(record.partition(b"\n")[0], want_removed=False)[0]
                 if b"\nBinary files " in record:
@@ -316,8 +346,13 @@ def scan_history(
             outcome.commits += 1
             if progress is not None and outcome.commits % 200 == 0:
                 rate = outcome.commits / max(time.monotonic() - started, 1e-6)
-                progress({"commits": outcome.commits, "commits_per_s": f"{rate:.0f}",
-                          "findings": len(outcome.batch.findings)})
+                progress(
+                    {
+                        "commits": outcome.commits,
+                        "commits_per_s": f"{rate:.0f}",
+                        "findings": len(outcome.batch.findings),
+                    }
+                )
         code = proc.wait()
         errors.seek(0)
         stderr = errors.read().decode("utf-8", "replace")
@@ -342,8 +377,14 @@ def scan_history(
             break
     if progress is not None:
         rate = outcome.commits / max(time.monotonic() - started, 1e-6)
-        progress({"commits": outcome.commits, "commits_per_s": f"{rate:.0f}",
-                  "findings": len(outcome.batch.findings), "final": True})
+        progress(
+            {
+                "commits": outcome.commits,
+                "commits_per_s": f"{rate:.0f}",
+                "findings": len(outcome.batch.findings),
+                "final": True,
+            }
+        )
     outcome.batch.files = outcome.commits
     for kind, items in (("binary", binaries), ("non-UTF-8", undecodable)):
         if items:
@@ -362,9 +403,16 @@ def _remaining_commits(top: Path, since: str | None, rev_range: str | None, done
     return [c for c in listed if c not in done]
 
 
-def _scan_commit(ctx: Any, commit: Provenance, patches: list[_FilePatch], batch: Any,
-                 scan_chunk: Callable[..., None], binaries: list[str], undecodable: list[str],
-                 keywordless: tuple[Any, ...]) -> None:
+def _scan_commit(
+    ctx: Any,
+    commit: Provenance,
+    patches: list[_FilePatch],
+    batch: Any,
+    scan_chunk: Callable[..., None],
+    binaries: list[str],
+    undecodable: list[str],
+    keywordless: tuple[Any, ...],
+) -> None:
     engine = ctx.engine
     for p in patches:
         if p.binary:
@@ -397,8 +445,12 @@ def _follow(path: str, renames: dict[str, str]) -> list[str]:
 def _head_blobs(top: Path, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
     if not paths:
         return
-    proc = subprocess.Popen(["git", "-C", str(top), "cat-file", "--batch"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["git", "-C", str(top), "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     try:
         for path in paths:
@@ -445,17 +497,43 @@ def annotate_groups(ctx: Any, groups: Sequence[Any], outcome: HistoryOutcome) ->
         occurrences = tuple(
             dataclasses.replace(f, details={**f.details, "in_head": present}) for f in g.occurrences
         )
-        out.append(dataclasses.replace(g, in_head=present, introduced=first, occurrences=occurrences,
-                                       removed=None if present else removed.get(g.fingerprint)))
+        out.append(
+            dataclasses.replace(
+                g,
+                in_head=present,
+                introduced=first,
+                occurrences=occurrences,
+                removed=None if present else removed.get(g.fingerprint),
+            )
+        )
     return tuple(out)
 
 
-def _removal_commits(ctx: Any, top: Path, groups: Sequence[Any], renames: dict[str, str]) -> dict[str, Provenance]:
+def _removal_commits(
+    ctx: Any, top: Path, groups: Sequence[Any], renames: dict[str, str]
+) -> dict[str, Provenance]:
     """For each fingerprint, the newest commit whose removed lines contain it (the first one the walk meets)."""
     wanted = {g.fingerprint for g in groups}
     paths = sorted({p for g in groups for path in g.paths for p in _follow(path, renames)})
-    cmd = ["git", "-C", str(top), "-c", "core.quotepath=off", "log", "-p", "-U0", "-M", "--date-order", "--no-color",
-           "--no-ext-diff", "--no-textconv", _FORMAT, "--all", "--", *paths]
+    cmd = [
+        "git",
+        "-C",
+        str(top),
+        "-c",
+        "core.quotepath=off",
+        "log",
+        "-p",
+        "-U0",
+        "-M",
+        "--date-order",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        _FORMAT,
+        "--all",
+        "--",
+        *paths,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     found: dict[str, Provenance] = {}
@@ -473,4 +551,3 @@ def _removal_commits(ctx: Any, top: Path, groups: Sequence[Any], renames: dict[s
                     found.setdefault(fp, commit)
     proc.wait()
     return found
-

@@ -44,9 +44,28 @@ __all__ = ["FilterData", "Rule", "RuleSample", "RuleSet", "load_filter_data", "l
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KNOWN_FIELDS = {
-    "id", "description", "severity", "confidence", "keywords", "regex", "entropy", "min_length",
-    "max_length", "paths", "validator", "validator_required", "extractor", "remediation", "allowlist",
-    "samples", "tags", "skip_references", "skip_placeholders", "multiline", "run_chars", "run_min",
+    "id",
+    "description",
+    "severity",
+    "confidence",
+    "keywords",
+    "regex",
+    "entropy",
+    "min_length",
+    "max_length",
+    "paths",
+    "validator",
+    "validator_required",
+    "extractor",
+    "remediation",
+    "allowlist",
+    "samples",
+    "tags",
+    "skip_references",
+    "skip_placeholders",
+    "multiline",
+    "run_chars",
+    "run_min",
 }
 _ALLOWLIST_FIELDS = {"regexes", "stopwords", "paths", "keys"}
 _SAMPLE_FIELDS = {"tp", "fp", "path"}
@@ -99,6 +118,7 @@ class Rule:
         if self.run_table is None:
             return True
         return data.translate(self.run_table).find(b"a" * self.run_min) >= 0
+
     tags: tuple[str, ...] = ()
     true_samples: tuple[RuleSample, ...] = ()
     false_samples: tuple[RuleSample, ...] = ()
@@ -283,10 +303,14 @@ def _parse_rule(path: Path, index: int, table: Any) -> Rule:
         if not groups:
             raise r.error("regex", "needs a named group 'secret' (or 'secret_*' alternatives)")
     if extractor is not None and extractor not in EXTRACTORS:
-        raise r.error("extractor", f"unknown extractor {extractor!r} (known: {', '.join(sorted(EXTRACTORS))})")
+        raise r.error(
+            "extractor", f"unknown extractor {extractor!r} (known: {', '.join(sorted(EXTRACTORS))})"
+        )
     validator = r.string("validator")
     if validator is not None and validator not in VALIDATORS:
-        raise r.error("validator", f"unknown validator {validator!r} (known: {', '.join(sorted(VALIDATORS))})")
+        raise r.error(
+            "validator", f"unknown validator {validator!r} (known: {', '.join(sorted(VALIDATORS))})"
+        )
 
     keywords = tuple(k.lower() for k in r.strings("keywords"))
     if any(not k for k in keywords):
@@ -297,10 +321,14 @@ def _parse_rule(path: Path, index: int, table: Any) -> Rule:
         raise r.error("allowlist", "expected a table")
     bad = set(allow) - _ALLOWLIST_FIELDS
     if bad:
-        raise r.error(f"allowlist.{sorted(bad)[0]}", f"unknown field (known: {', '.join(sorted(_ALLOWLIST_FIELDS))})")
+        raise r.error(
+            f"allowlist.{sorted(bad)[0]}", f"unknown field (known: {', '.join(sorted(_ALLOWLIST_FIELDS))})"
+        )
     allow_regexes = tuple(r.regex("allowlist.regexes", p) for p in r.strings("regexes", allow, "allowlist."))
     allow_keys = tuple(
-        re.compile(p, re.IGNORECASE) if _valid(p) else _raise(r.error("allowlist.keys", f"invalid regex {p!r}"))
+        re.compile(p, re.IGNORECASE)
+        if _valid(p)
+        else _raise(r.error("allowlist.keys", f"invalid regex {p!r}"))
         for p in r.strings("keys", allow, "allowlist.")
     )
 

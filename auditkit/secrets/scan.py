@@ -116,13 +116,15 @@ class SecretsResult:
         for item in self.skipped:
             kind = item.reason.split(" (", 1)[0] if item.reason.startswith("larger than") else item.reason
             by_reason[kind].append(item.path)
-        lines = []
+        lines: list[str] = []
         for reason, paths in by_reason.items():
             if len(paths) <= _LISTED_SKIPS:
                 lines.extend(f"skipped {p}: {reason}" for p in paths)
             else:
                 shown = ", ".join(paths[:_LISTED_SKIPS])
-                lines.append(f"skipped {len(paths)} files ({reason}): {shown} and {len(paths) - _LISTED_SKIPS} more")
+                lines.append(
+                    f"skipped {len(paths)} files ({reason}): {shown} and {len(paths) - _LISTED_SKIPS} more"
+                )
         return self.notices + tuple(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,7 +210,9 @@ def _to_finding(ctx: _Context, chunk: Chunk, match: Match) -> Finding:
         severity=rule.severity,
         confidence=match.confidence,
         message=rule.description,
-        location=Location(chunk.path, match.line, match.column, chunk.commit.commit if chunk.commit else None),
+        location=Location(
+            chunk.path, match.line, match.column, chunk.commit.commit if chunk.commit else None
+        ),
         remediation=rule.remediation,
         fingerprint=ctx.key.fingerprint(match.secret),
         redacted=redact(match.secret),
@@ -230,7 +234,10 @@ def scan_chunk(ctx: _Context, chunk: Chunk, out: _Batch, keywordless: tuple[Any,
         finding = _to_finding(ctx, chunk, match)
         if baseline is not None and (
             baseline.accepts(rel, finding.rule_id, finding.fingerprint)
-            or (baseline.needs_sha1 and baseline.accepts_sha1(rel, hashlib.sha1(match.secret.encode()).hexdigest()))
+            or (
+                baseline.needs_sha1
+                and baseline.accepts_sha1(rel, hashlib.sha1(match.secret.encode()).hexdigest())
+            )
         ):
             out.suppressed += 1
             continue

@@ -99,9 +99,7 @@ def _git_listed_files(folder: Path) -> list[str] | None:
     return sorted({n for n in names if n})
 
 
-def iter_worktree_files(
-    paths: Sequence[Path], root: Path, skipped: list[Skipped]
-) -> Iterator[FileEntry]:
+def iter_worktree_files(paths: Sequence[Path], root: Path, skipped: list[Skipped]) -> Iterator[FileEntry]:
     """Yield the files to scan under ``paths`` (files or folders).
 
     Inside a git work tree only files git would track are listed (ignored files
@@ -190,8 +188,17 @@ def _unquote_git_path(raw: bytes) -> str:
         body = raw[1:-1]
         out = bytearray()
         i = 0
-        escapes = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b",
-                   b"f": b"\f", b"r": b"\r", b"v": b"\v"}
+        escapes = {
+            b"n": b"\n",
+            b"t": b"\t",
+            b'"': b'"',
+            b"\\": b"\\",
+            b"a": b"\a",
+            b"b": b"\b",
+            b"f": b"\f",
+            b"r": b"\r",
+            b"v": b"\v",
+        }
         while i < len(body):
             ch = body[i : i + 1]
             if ch == b"\\" and i + 1 < len(body):
@@ -212,8 +219,22 @@ def _unquote_git_path(raw: bytes) -> str:
 def _staged_added_lines(top: Path) -> dict[str, set[int]]:
     """Map each staged (added/copied/modified/renamed) text file to the line numbers it adds."""
     out = subprocess.run(
-        ["git", "-C", str(top), "-c", "core.quotepath=off", "diff", "--cached", "-U0", "--no-color",
-         "--no-ext-diff", "--no-renames", "--diff-filter=ACMR", "--src-prefix=a/", "--dst-prefix=b/"],
+        [
+            "git",
+            "-C",
+            str(top),
+            "-c",
+            "core.quotepath=off",
+            "diff",
+            "--cached",
+            "-U0",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-renames",
+            "--diff-filter=ACMR",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+        ],
         capture_output=True,
         timeout=300,
         check=False,

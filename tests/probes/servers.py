@@ -25,7 +25,9 @@ __all__ = ["TestServer"]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes; Nagle + delayed ACK would add 40 ms
+    disable_nagle_algorithm = (
+        True  # headers and body are separate writes; Nagle + delayed ACK would add 40 ms
+    )
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence the default stderr log
@@ -78,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
             ok = self.headers.get("Authorization") == srv.expected_auth
             self._reply(200 if ok else 401, b"welcome" if ok else b"denied")
         elif path.startswith("/echo/"):
-            self._reply(200, path[len("/echo/"):].encode())
+            self._reply(200, path[len("/echo/") :].encode())
         else:
             self._reply(200, b"ok")
 
@@ -105,8 +107,9 @@ class TestServer:
 
     def __init__(self) -> None:
         self._server = _Server()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @property
@@ -140,6 +143,7 @@ class TestServer:
 
     def stall_at(self, delay: float, seconds: float) -> None:
         """Freeze request handling for ``seconds``, starting ``delay`` seconds from now."""
+
         def start() -> None:
             self._server.stall_until = time.monotonic() + seconds
 

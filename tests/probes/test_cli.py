@@ -26,42 +26,71 @@ def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("args", [["probe", "--help"], ["probe", "http", "--help"], ["probe", "db", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["probe", "--help"], ["probe", "http", "--help"], ["probe", "db", "--help"]]
+)
 def test_help(args: list[str]) -> None:
     code, out, _ = _run(*args)
     assert code == 0 and "Usage" in out
 
 
 def test_http_json_and_exit_codes(http_server: TestServer) -> None:
-    code, out, _ = _run("probe", "http", "--target", http_server.url, "--duration", "0.5s", "--vus", "2",
-                        "--threshold", "p(95)<60000", "--format", "json")
+    code, out, _ = _run(
+        "probe",
+        "http",
+        "--target",
+        http_server.url,
+        "--duration",
+        "0.5s",
+        "--vus",
+        "2",
+        "--threshold",
+        "p(95)<60000",
+        "--format",
+        "json",
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc["probe"] == "http" and doc["passed"] is True
     assert isinstance(doc["throughput"], (int, float))
     assert set(doc["latency_ms"]) >= {"p50", "p90", "p95", "p99", "max"}
     assert doc["thresholds"] == {"p(95)<60000": True}
-    code, out, _ = _run("probe", "http", "--target", http_server.url + "/fail", "--duration", "0.5s",
-                        "--threshold", "rate<0.01", "--format", "json")
+    code, out, _ = _run(
+        "probe",
+        "http",
+        "--target",
+        http_server.url + "/fail",
+        "--duration",
+        "0.5s",
+        "--threshold",
+        "rate<0.01",
+        "--format",
+        "json",
+    )
     assert code == 1
     assert json.loads(out)["thresholds"] == {"rate<0.01": False}
 
 
 def test_http_text_output(http_server: TestServer) -> None:
-    code, out, _ = _run("probe", "http", "--profile", "smoke", "--target", http_server.url, "--duration", "0.5s")
+    code, out, _ = _run(
+        "probe", "http", "--profile", "smoke", "--target", http_server.url, "--duration", "0.5s"
+    )
     assert code == 0, out
     assert "latency ms" in out and "threshold    pass  p(95)<500" in out and "PASSED" in out
     assert "\x1b[" not in out
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--target", "http://192.0.2.1/"], "not a loopback address"),
-    (["--target", "http://127.0.0.1:9/", "--threshold", "p95<1"], "threshold 'p95<1'"),
-    (["--target", "http://127.0.0.1:9/", "--duration", "forever"], "--duration"),
-    (["--target", "http://u:p4ss@127.0.0.1:9/"], "credentials are taken only from the environment"),
-    (["--profile", "nope"], "no profile"),
-    ([], "no target"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "http://192.0.2.1/"], "not a loopback address"),
+        (["--target", "http://127.0.0.1:9/", "--threshold", "p95<1"], "threshold 'p95<1'"),
+        (["--target", "http://127.0.0.1:9/", "--duration", "forever"], "--duration"),
+        (["--target", "http://u:p4ss@127.0.0.1:9/"], "credentials are taken only from the environment"),
+        (["--profile", "nope"], "no profile"),
+        ([], "no target"),
+    ],
+)
 def test_http_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
     code, out, err = _run("probe", "http", *args)
     assert code == 2
@@ -86,8 +115,17 @@ headers = { Authorization = { env = "PROBE_TOKEN", prefix = "Bearer " } }
 checks = { status = 200 }
 """)
     for fmt in ("json", "text"):
-        code, out, err = _run("probe", "http", "--profile", str(profile), "--target", http_server.url,
-                              "--format", fmt, env={"PROBE_TOKEN": token})
+        code, out, err = _run(
+            "probe",
+            "http",
+            "--profile",
+            str(profile),
+            "--target",
+            http_server.url,
+            "--format",
+            fmt,
+            env={"PROBE_TOKEN": token},
+        )
         assert code == 0, out + err
         assert token not in out and token not in err
     assert set(http_server.auth_seen) == {"Bearer " + token}
@@ -96,8 +134,19 @@ checks = { status = 200 }
 @pytest.mark.postgres
 def test_db_json_text_and_no_password_in_output(pg_server: PgServer, pg_env: dict[str, str]) -> None:
     for fmt in ("json", "text"):
-        code, out, err = _run("probe", "db", "--clients", "2", "--duration", "0.3s", "--threshold", "p(99)<60000",
-                              "--format", fmt, env={"DATABASE_URL": pg_server.dsn})
+        code, out, err = _run(
+            "probe",
+            "db",
+            "--clients",
+            "2",
+            "--duration",
+            "0.3s",
+            "--threshold",
+            "p(99)<60000",
+            "--format",
+            fmt,
+            env={"DATABASE_URL": pg_server.dsn},
+        )
         assert code == 0, out + err
         assert pg_server.password not in out + err
         assert "***" in out
@@ -114,19 +163,44 @@ def test_db_password_flag_is_refused() -> None:
 def test_probe_is_lazy() -> None:
     # `auditkit --help` lists the probe command without importing its heavy dependencies.
     out = subprocess.run(
-        [sys.executable, "-c", "import sys; from click.testing import CliRunner; from auditkit.cli import main; "
-         "r = CliRunner().invoke(main, ['--help']); assert 'probe' in r.output; "
-         "print(sorted(m for m in ('asyncpg', 'httpx', 'uvloop', 'auditkit.probes.http') if m in sys.modules))"],
-        cwd=ROOT, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from click.testing import CliRunner; from auditkit.cli import main; "
+            "r = CliRunner().invoke(main, ['--help']); assert 'probe' in r.output; "
+            "print(sorted(m for m in ('asyncpg', 'httpx', 'uvloop', 'auditkit.probes.http') if m in sys.modules))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "[]"
 
 
 def test_ctrl_c_stops_cleanly_and_still_reports(http_server: TestServer) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "auditkit", "probe", "http", "--target", http_server.url, "--duration", "60s",
-         "--vus", "2", "--format", "json"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-m",
+            "auditkit",
+            "probe",
+            "http",
+            "--target",
+            http_server.url,
+            "--duration",
+            "60s",
+            "--vus",
+            "2",
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     deadline = time.monotonic() + 15
     while http_server.total < 20 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -31,16 +31,21 @@ def user_table(pg_server: PgServer, pg_env: dict[str, str]) -> Iterator[str]:
 
 def _snapshot(pg_server: PgServer) -> tuple[object, ...]:
     with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
-        content = conn.execute("SELECT md5(string_agg(id || ':' || price, ',' ORDER BY id)) FROM tickets").fetchone()
+        content = conn.execute(
+            "SELECT md5(string_agg(id || ':' || price, ',' ORDER BY id)) FROM tickets"
+        ).fetchone()
         tables = conn.execute(
             "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class c JOIN pg_namespace n "
-            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND relkind = 'r'").fetchone()
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND relkind = 'r'"
+        ).fetchone()
     return (content, tables)
 
 
 def _probe_sessions(pg_server: PgServer) -> int:
     with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
-        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'auditkit-probe'").fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'auditkit-probe'"
+        ).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -57,11 +62,15 @@ def _probe_sessions(pg_server: PgServer) -> int:
         ("contention", None),
     ],
 )
-def test_workloads_never_change_user_data(pg_server: PgServer, user_table: str, workload: str,
-                                          query: str | None) -> None:
+def test_workloads_never_change_user_data(
+    pg_server: PgServer, user_table: str, workload: str, query: str | None
+) -> None:
     before = _snapshot(pg_server)
-    result = run_db_probe(DbSettings(workload=workload, clients=4, duration=0.7, query=query, timeout=3.0,
-                                     thresholds=("p(99)<60000",)))
+    result = run_db_probe(
+        DbSettings(
+            workload=workload, clients=4, duration=0.7, query=query, timeout=3.0, thresholds=("p(99)<60000",)
+        )
+    )
     assert result.requests > 0
     assert _snapshot(pg_server) == before
     assert _probe_sessions(pg_server) == 0
@@ -73,10 +82,19 @@ def test_workloads_never_change_user_data(pg_server: PgServer, user_table: str, 
     assert json.loads(json.dumps(doc)) == doc
 
 
-def test_a_writing_query_in_the_read_workload_is_refused_by_the_server(pg_server: PgServer, user_table: str) -> None:
+def test_a_writing_query_in_the_read_workload_is_refused_by_the_server(
+    pg_server: PgServer, user_table: str
+) -> None:
     before = _snapshot(pg_server)
-    result = run_db_probe(DbSettings(workload="read", clients=2, duration=0.3,
-                                     query="UPDATE tickets SET price = 0", config=ProbesConfig(breaker_error_rate=1.0)))
+    result = run_db_probe(
+        DbSettings(
+            workload="read",
+            clients=2,
+            duration=0.3,
+            query="UPDATE tickets SET price = 0",
+            config=ProbesConfig(breaker_error_rate=1.0),
+        )
+    )
     assert _snapshot(pg_server) == before
     assert set(result.errors) == {"25_invalid_transaction_state"}
     assert result.extra["sqlstates"] == {"25006": result.requests}
@@ -84,8 +102,15 @@ def test_a_writing_query_in_the_read_workload_is_refused_by_the_server(pg_server
 
 def test_allow_writes_lets_the_query_change_data(pg_server: PgServer, user_table: str) -> None:
     before = _snapshot(pg_server)
-    result = run_db_probe(DbSettings(workload="write", clients=1, duration=0.2, allow_writes=True,
-                                     query="UPDATE tickets SET price = price + 1 WHERE id = 1"))
+    result = run_db_probe(
+        DbSettings(
+            workload="write",
+            clients=1,
+            duration=0.2,
+            allow_writes=True,
+            query="UPDATE tickets SET price = price + 1 WHERE id = 1",
+        )
+    )
     assert result.requests > 0 and result.errors == {}
     assert _snapshot(pg_server) != before
 
@@ -101,8 +126,9 @@ def test_contention_counts_lock_waits_and_rollbacks(pg_server: PgServer, pg_env:
     assert "deadlocks_detected_by_server" in result.extra
 
 
-def test_pool_finds_the_connection_limit_and_releases_everything(pg_server: PgServer,
-                                                                pg_env: dict[str, str]) -> None:
+def test_pool_finds_the_connection_limit_and_releases_everything(
+    pg_server: PgServer, pg_env: dict[str, str]
+) -> None:
     result = run_db_probe(DbSettings(workload="pool", duration=30, timeout=5.0))
     pool = result.extra["pool"]
     assert pool["refused"] is True
@@ -126,8 +152,9 @@ def test_open_model_rate_is_kept(pg_server: PgServer, pg_env: dict[str, str]) ->
     assert result.generator.target_rate == 100
 
 
-def test_password_never_appears_in_results(pg_server: PgServer, pg_env: dict[str, str],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_password_never_appears_in_results(
+    pg_server: PgServer, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", pg_server.dsn)
     result = run_db_probe(DbSettings(workload="read", clients=1, duration=0.2))
     text = json.dumps(result.to_dict()) + repr(result)
@@ -156,8 +183,9 @@ def test_no_connection_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         run_db_probe(DbSettings(duration=1))
 
 
-def test_wrong_password_is_a_clean_error(pg_server: PgServer, pg_env: dict[str, str],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_password_is_a_clean_error(
+    pg_server: PgServer, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PGPASSWORD", "wrong-password-123")
     with pytest.raises(ProbeError) as info:
         run_db_probe(DbSettings(duration=1))

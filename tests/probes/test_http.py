@@ -16,8 +16,9 @@ from tests.probes.servers import TestServer
 
 
 def test_closed_model_counts_every_request_the_server_saw(http_server: TestServer) -> None:
-    settings = HttpSettings(target=http_server.url + "/ok", vus=4, duration=1.0,
-                            thresholds=("p(95)<5000", "rate<0.01"))
+    settings = HttpSettings(
+        target=http_server.url + "/ok", vus=4, duration=1.0, thresholds=("p(95)<5000", "rate<0.01")
+    )
     result = run_http_probe(settings)
     # The preflight request is the one the probe does not count.
     assert result.requests == http_server.total - 1
@@ -41,8 +42,15 @@ def test_open_model_reports_a_server_stall_in_the_percentiles(http_server: TestS
     # loop (or a tool timing from the actual send) would see one slow request; measured from
     # each request's intended start, every request due during the stall is slow.
     http_server.stall_at(0.8, 1.0)
-    settings = HttpSettings(target=http_server.url + "/ok", model="open", rate=40, vus=1, max_vus=1,
-                            duration=3.0, thresholds=("p(90)<100",))
+    settings = HttpSettings(
+        target=http_server.url + "/ok",
+        model="open",
+        rate=40,
+        vus=1,
+        max_vus=1,
+        duration=3.0,
+        thresholds=("p(90)<100",),
+    )
     result = run_http_probe(settings)
     assert result.requests >= 100
     slow_share = 1.0 / 3.0
@@ -76,15 +84,26 @@ def test_breaker_stops_a_failing_target_early(http_server: TestServer) -> None:
 
 
 def test_errors_by_type_checks_and_steps(http_server: TestServer) -> None:
-    scenario = Scenario("mix", (
-        Step("ok", path="/ok", checks=(Check("ok: status in [200]", statuses=(200,)),
-                                       Check("ok: body", body_contains="ok"))),
-        Step("missing", path="/missing", checks=(Check("missing: status in [200]", statuses=(200,)),)),
-        Step("chunked", path="/chunked", checks=(Check("chunked: body", body_contains="chunked world"),)),
-        Step("close", path="/close", checks=(Check("close: body", body_contains="bye"),)),
-    ))
-    settings = HttpSettings(target=http_server.url, scenarios=(scenario,), vus=2, duration=1.0,
-                            thresholds=("checks: rate>0.99", "rate<0.5"))
+    scenario = Scenario(
+        "mix",
+        (
+            Step(
+                "ok",
+                path="/ok",
+                checks=(Check("ok: status in [200]", statuses=(200,)), Check("ok: body", body_contains="ok")),
+            ),
+            Step("missing", path="/missing", checks=(Check("missing: status in [200]", statuses=(200,)),)),
+            Step("chunked", path="/chunked", checks=(Check("chunked: body", body_contains="chunked world"),)),
+            Step("close", path="/close", checks=(Check("close: body", body_contains="bye"),)),
+        ),
+    )
+    settings = HttpSettings(
+        target=http_server.url,
+        scenarios=(scenario,),
+        vus=2,
+        duration=1.0,
+        thresholds=("checks: rate>0.99", "rate<0.5"),
+    )
     result = run_http_probe(settings)
     steps = {s.name: s for s in result.steps}
     assert set(steps) == {"ok", "missing", "chunked", "close"}
@@ -105,19 +124,29 @@ def test_weighted_scenarios_and_data_rows(http_server: TestServer, tmp_path: Pat
     data.write_text("name\nalice\nbob\n")
     heavy = Scenario("heavy", (Step("echo", path="/echo/{{name}}"),), weight=3, data=data)
     light = Scenario("light", (Step("light", path="/ok"),), weight=1)
-    result = run_http_probe(HttpSettings(target=http_server.url, scenarios=(heavy, light), vus=2, duration=1.0))
+    result = run_http_probe(
+        HttpSettings(target=http_server.url, scenarios=(heavy, light), vus=2, duration=1.0)
+    )
     assert http_server.hits["/echo/alice"] > 0 and http_server.hits["/echo/bob"] > 0
     echoes = http_server.hits["/echo/alice"] + http_server.hits["/echo/bob"]
     assert echoes > http_server.hits["/ok"] - 1  # 3:1 by weight; the preflight hits the bare URL
-    assert result.requests == echoes + sum(v for k, v in http_server.hits.items() if not k.startswith("/echo")) - 1
+    assert (
+        result.requests
+        == echoes + sum(v for k, v in http_server.hits.items() if not k.startswith("/echo")) - 1
+    )
 
 
 def test_credential_from_environment_is_sent_and_never_reported(http_server: TestServer) -> None:
     token = "tok-9f8e7d6c5b4a39281706"
     http_server.expect_auth("Bearer " + token)
-    step = Step("auth", path="/auth", headers=(("Authorization", EnvRef("PROBE_TOKEN", "Bearer ")),),
-                json={"password": EnvRef("PROBE_TOKEN")}, method="POST",
-                checks=(Check("auth: 200", statuses=(200,)),))
+    step = Step(
+        "auth",
+        path="/auth",
+        headers=(("Authorization", EnvRef("PROBE_TOKEN", "Bearer ")),),
+        json={"password": EnvRef("PROBE_TOKEN")},
+        method="POST",
+        checks=(Check("auth: 200", statuses=(200,)),),
+    )
     settings = HttpSettings(target=http_server.url, scenarios=(Scenario("s", (step,)),), vus=1, duration=0.5)
     result = run_http_probe(settings, env={"PROBE_TOKEN": token})
     assert result.errors == {}
@@ -166,13 +195,15 @@ def test_unreachable_target_is_a_probe_error() -> None:
 
 
 def test_ramping_stages_and_open_rate_stages(http_server: TestServer) -> None:
-    closed = run_http_probe(HttpSettings(target=http_server.url, stages=(Stage(0.5, 3), Stage(0.5, 0)),
-                                         duration=99))
+    closed = run_http_probe(
+        HttpSettings(target=http_server.url, stages=(Stage(0.5, 3), Stage(0.5, 0)), duration=99)
+    )
     assert closed.settings["duration_s"] == 1.0
     assert 0 < closed.requests == http_server.total - 1
     http_server.reset()
-    opened = run_http_probe(HttpSettings(target=http_server.url, model="open", rate=20,
-                                         stages=(Stage(1.0, 60),), vus=2))
+    opened = run_http_probe(
+        HttpSettings(target=http_server.url, model="open", rate=20, stages=(Stage(1.0, 60),), vus=2)
+    )
     # 20/s ramping linearly to 60/s over 1s schedules (20+60)/2 = 40 arrivals.
     assert opened.requests == http_server.total - 1
     assert 36 <= opened.requests <= 41

@@ -35,13 +35,16 @@ def _write(tmp_path: Path, text: str, name: str = "p.toml") -> Path:
 
 
 def test_literal_authorization_header_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, """
+    path = _write(
+        tmp_path,
+        """
 [[scenarios]]
 name = "s"
 [[scenarios.steps]]
 path = "/x"
 headers = { Authorization = "Bearer abc" }
-""")
+""",
+    )
     with pytest.raises(CredentialError) as info:
         load_profile(path)
     message = str(info.value)
@@ -49,27 +52,35 @@ headers = { Authorization = "Bearer abc" }
     assert "abc" not in message
 
 
-@pytest.mark.parametrize("snippet", [
-    'json = { password = "TestPassword123!" }',
-    'path = "/x?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"',
-    'body = "Bearer sk_live_51HxxxxxxxxxxxxYYYY"',
-    'headers = { X-Api-Key = "k-12345" }',
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        'json = { password = "TestPassword123!" }',
+        'path = "/x?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"',
+        'body = "Bearer sk_live_51HxxxxxxxxxxxxYYYY"',
+        'headers = { X-Api-Key = "k-12345" }',
+    ],
+)
 def test_other_literal_credentials_are_refused(tmp_path: Path, snippet: str) -> None:
-    path = _write(tmp_path, f"""
+    path = _write(
+        tmp_path,
+        f"""
 [[scenarios]]
 name = "s"
 [[scenarios.steps]]
 method = "POST"
 {snippet}
-""")
+""",
+    )
     with pytest.raises(CredentialError, match="scenarios\\[0\\].steps\\[0\\]"):
         load_profile(path)
 
 
 def test_placeholders_and_env_refs_are_accepted(tmp_path: Path) -> None:
     (tmp_path / "users.csv").write_text("email,password\na@example.com,x\n")
-    path = _write(tmp_path, """
+    path = _write(
+        tmp_path,
+        """
 target = "http://127.0.0.1:3000"
 [load]
 model = "open"
@@ -83,28 +94,35 @@ path = "/login"
 json = { email = "{{email}}", password = "{{password}}", client_secret = { env = "CLIENT_SECRET" } }
 think = ["1s", "2s"]
 checks = { status = [200, 201], body_contains = "token" }
-""")
+""",
+    )
     profile = load_profile(path)
     assert profile.http is not None and profile.db is None
     step = profile.http.scenarios[0].steps[0]
     assert step.json["client_secret"] == EnvRef("CLIENT_SECRET")
     assert step.think == (1.0, 2.0)
-    assert [c.name for c in step.checks] == ["POST /login: status in [200, 201]", "POST /login: body contains 'token'"]
+    assert [c.name for c in step.checks] == [
+        "POST /login: status in [200, 201]",
+        "POST /login: body contains 'token'",
+    ]
     assert profile.http.scenarios[0].data == (tmp_path / "users.csv").resolve()
 
 
-@pytest.mark.parametrize(("text", "field"), [
-    ('[load]\nmodel = "fast"\n', "load.model"),
-    ('[load]\nvus = "ten"\n', "load.vus"),
-    ('[load]\nduration = "forever"\n', "load.duration"),
-    ('[load]\nthresholds = ["p95<1"]\n', "load.thresholds[0]"),
-    ('[load]\nspeed = 1\n', "load.speed"),
-    ('[[scenarios]]\nname = "s"\nsteps = []\n', "scenarios[0].steps"),
-    ('[[scenarios]]\n[[scenarios.steps]]\nmethod = "FETCH"\n', "scenarios[0].steps[0].method"),
-    ('[[scenarios]]\ndata = "missing.csv"\n[[scenarios.steps]]\n', "scenarios[0].data"),
-    ('[db]\nworkload = "delete"\n', "db.workload"),
-    ('[db]\nclients = 0\n', "db.clients"),
-])
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('[load]\nmodel = "fast"\n', "load.model"),
+        ('[load]\nvus = "ten"\n', "load.vus"),
+        ('[load]\nduration = "forever"\n', "load.duration"),
+        ('[load]\nthresholds = ["p95<1"]\n', "load.thresholds[0]"),
+        ("[load]\nspeed = 1\n", "load.speed"),
+        ('[[scenarios]]\nname = "s"\nsteps = []\n', "scenarios[0].steps"),
+        ('[[scenarios]]\n[[scenarios.steps]]\nmethod = "FETCH"\n', "scenarios[0].steps[0].method"),
+        ('[[scenarios]]\ndata = "missing.csv"\n[[scenarios.steps]]\n', "scenarios[0].data"),
+        ('[db]\nworkload = "delete"\n', "db.workload"),
+        ("[db]\nclients = 0\n", "db.clients"),
+    ],
+)
 def test_errors_name_file_and_field(tmp_path: Path, text: str, field: str) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(DataFileError) as info:
@@ -119,7 +137,9 @@ def test_db_password_in_a_profile_is_refused(tmp_path: Path) -> None:
 
 
 def test_yaml_profile(tmp_path: Path) -> None:
-    path = _write(tmp_path, """
+    path = _write(
+        tmp_path,
+        """
 name: yaml-smoke
 load: {vus: 2, duration: 5s, thresholds: ["p(95)<100"]}
 scenarios:
@@ -127,7 +147,9 @@ scenarios:
     steps:
       - {path: /health, checks: {status: 200}}
 db: {workload: read, clients: 2}
-""", "p.yaml")
+""",
+        "p.yaml",
+    )
     profile = load_profile(path)
     assert profile.name == "yaml-smoke"
     assert profile.http is not None and profile.http.vus == 2 and profile.http.duration == 5.0
@@ -139,13 +161,16 @@ def test_unknown_profile_name() -> None:
         load_profile("no-such-profile")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Bearer abcdefgh12345678", True),
-    ("Bearer {{token}}", False),
-    ("postgresql://u:pw@host/db", True),
-    ("postgresql://u@host/db", False),
-    ("/api/events/search?q=concert", False),
-    ("AKIAIOSFODNN7EXAMPLE", True),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bearer abcdefgh12345678", True),
+        ("Bearer {{token}}", False),
+        ("postgresql://u:pw@host/db", True),
+        ("postgresql://u@host/db", False),
+        ("/api/events/search?q=concert", False),
+        ("AKIAIOSFODNN7EXAMPLE", True),
+    ],
+)
 def test_credential_shapes(text: str, expected: bool) -> None:
     assert looks_like_credential(text) is expected

@@ -30,9 +30,11 @@ def test_unix_socket_path_counts_as_local() -> None:
 def test_caps() -> None:
     cfg = ProbesConfig(max_rate=100, max_duration=60, max_vus=10)
     check_caps(cfg, rate=100, duration=60, vus=10)
-    for kwargs, word in (({"rate": 101, "duration": 1, "vus": 1}, "max_rate"),
-                         ({"rate": None, "duration": 61, "vus": 1}, "max_duration"),
-                         ({"rate": None, "duration": 1, "vus": 11}, "max_vus")):
+    for kwargs, word in (
+        ({"rate": 101, "duration": 1, "vus": 1}, "max_rate"),
+        ({"rate": None, "duration": 61, "vus": 1}, "max_duration"),
+        ({"rate": None, "duration": 1, "vus": 11}, "max_vus"),
+    ):
         with pytest.raises(ProbeError, match=word):
             check_caps(cfg, **kwargs)
 

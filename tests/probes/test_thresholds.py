@@ -30,8 +30,9 @@ def test_parse(expr: str, metric: str, agg: str, pct: float | None, op: str, val
     assert (th.metric, th.aggregate, th.percentile, th.op, th.value) == (metric, agg, pct, op, value)
 
 
-@pytest.mark.parametrize("expr", ["p95<2000", "p(95)", "rate<", "p(101)<5", "latency: rate<1", "foo: avg<1",
-                                  "avg<<1", ""])
+@pytest.mark.parametrize(
+    "expr", ["p95<2000", "p(95)", "rate<", "p(101)<5", "latency: rate<1", "foo: avg<1", "avg<<1", ""]
+)
 def test_malformed_expression_is_named_in_the_error(expr: str) -> None:
     with pytest.raises(ProbeError) as info:
         parse_threshold(expr)
@@ -42,6 +43,10 @@ def test_evaluate_and_missing_metric_fails() -> None:
     ths = parse_thresholds(["p(95)<100", "rate<0.01", "checks: rate>0.9", "p(95)<100"])
     assert len(ths) == 3
     observed = {"latency": lambda th: 150.0, "errors": lambda th: 0.0}
-    assert evaluate_thresholds(ths, observed) == {"p(95)<100": False, "rate<0.01": True, "checks: rate>0.9": False}
+    assert evaluate_thresholds(ths, observed) == {
+        "p(95)<100": False,
+        "rate<0.01": True,
+        "checks: rate>0.9": False,
+    }
     nan = parse_threshold("avg<1")
     assert not nan.passes(math.nan)

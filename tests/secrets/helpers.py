@@ -24,8 +24,9 @@ def run_git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
         "GIT_CONFIG_GLOBAL": os.devnull,
         **(env or {}),
     }
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env=full).stdout
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=full
+    ).stdout
 
 
 def init_repo(path: Path) -> Path:
@@ -43,8 +44,13 @@ def write(repo: Path, rel: str, text: str) -> Path:
     return target
 
 
-def commit(repo: Path, message: str, author: str = "Alice Dev", email: str = "alice@example.com",
-           date: str | None = None) -> str:
+def commit(
+    repo: Path,
+    message: str,
+    author: str = "Alice Dev",
+    email: str = "alice@example.com",
+    date: str | None = None,
+) -> str:
     """Stage everything and commit; returns the new commit id."""
     run_git(repo, "add", "-A")
     env = {"GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email}

@@ -27,8 +27,9 @@ def test_added_then_deleted_secret_is_history_only_with_provenance(tmp_path: Pat
     write(repo, "README.md", "hi\n")
     commit(repo, "init", date="2025-01-01T10:00:00+00:00")
     write(repo, "ops/deploy.sh", f'echo deploy\nexport API_TOKEN="{API_TOKEN}"\n')
-    added = commit(repo, "add deploy script", author="Bob Ops", email="bob@example.com",
-                   date="2025-02-01T10:00:00+00:00")
+    added = commit(
+        repo, "add deploy script", author="Bob Ops", email="bob@example.com", date="2025-02-01T10:00:00+00:00"
+    )
     write(repo, "ops/deploy.sh", 'echo deploy\nexport API_TOKEN="${API_TOKEN}"\n')
     removed = commit(repo, "use env token", date="2025-03-01T10:00:00+00:00")
     result = scan_secrets([repo], history=True)
@@ -39,7 +40,11 @@ def test_added_then_deleted_secret_is_history_only_with_provenance(tmp_path: Pat
     assert group.introduced.date.startswith("2025-02-01") and group.introduced.subject == "add deploy script"
     assert group.removed is not None and group.removed.commit == removed
     finding = group.occurrences[0]
-    assert (finding.location.path, finding.location.line, finding.location.commit) == ("ops/deploy.sh", 2, added)
+    assert (finding.location.path, finding.location.line, finding.location.commit) == (
+        "ops/deploy.sh",
+        2,
+        added,
+    )
     assert "rotate" in group.remediation.lower()
     assert result.commits_scanned == 3
 
@@ -56,8 +61,11 @@ def test_same_secret_under_several_paths_and_still_in_head(tmp_path: Path) -> No
     group = _group(result, "pgpassword")
     assert group.in_head is True and group.removed is None
     assert group.introduced is not None and group.introduced.commit == first
-    assert group.paths == ("operations/load-tests/load-test.sh", "operations/scripts/health.sh",
-                           "operations/scripts/smoke.sh")
+    assert group.paths == (
+        "operations/load-tests/load-test.sh",
+        "operations/scripts/health.sh",
+        "operations/scripts/smoke.sh",
+    )
     assert len(group.commits) == 3
     history_lines = sorted(f.location.line for f in group.occurrences if f.location.commit)
     assert history_lines == [1, 2, 3]
@@ -90,10 +98,19 @@ def test_merges_not_double_counted_but_evil_merge_found(tmp_path: Path) -> None:
     run_git(repo, "checkout", "-q", "main")
     write(repo, "app.env", "MODE=main\n")
     commit(repo, "main mode")
-    merge = subprocess.run(["git", "-C", str(repo), "merge", "-q", "feature", "-m", "merge"], capture_output=True,
-                           text=True, env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull,
-                                           "GIT_AUTHOR_NAME": "M", "GIT_AUTHOR_EMAIL": "m@example.com",
-                                           "GIT_COMMITTER_NAME": "M", "GIT_COMMITTER_EMAIL": "m@example.com"})
+    merge = subprocess.run(
+        ["git", "-C", str(repo), "merge", "-q", "feature", "-m", "merge"],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_AUTHOR_NAME": "M",
+            "GIT_AUTHOR_EMAIL": "m@example.com",
+            "GIT_COMMITTER_NAME": "M",
+            "GIT_COMMITTER_EMAIL": "m@example.com",
+        },
+    )
     assert merge.returncode != 0  # conflict on app.env
     # The conflict resolution itself introduces a secret (an "evil merge").
     write(repo, "app.env", f"MODE=merged\nDB_PASSWORD={PG_PASSWORD}x9\n")
@@ -213,7 +230,9 @@ def test_record_splitter_is_independent_of_block_size(tmp_path: Path) -> None:
     for i in range(30):
         write(repo, f"f{i % 4}.txt", f"line {i}\n" * (i + 1))
         commit(repo, f"c{i}")
-    stream = subprocess.run(["git", "-C", str(repo), "log", "-p", "--format=%x1e%H"], capture_output=True).stdout
+    stream = subprocess.run(
+        ["git", "-C", str(repo), "log", "-p", "--format=%x1e%H"], capture_output=True
+    ).stdout
     reference = list(_records(io.BytesIO(stream), block=1 << 20))
     assert len(reference) == 30 and all(r.startswith(b"\x1e") for r in reference)
     for block in (1, 2, 5, 17, 64, 1000):

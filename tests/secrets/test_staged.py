@@ -61,7 +61,9 @@ def test_real_pre_commit_hook_blocks_a_literal_and_lets_a_reference_through(tmp_
         pytest.fail("git is required")
     # pre-commit clones the hook repository at a commit: use a snapshot of this checkout's files.
     hook_repo = init_repo(tmp_path / "auditkit-hook")
-    ignore = shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", ".pytest_cache", "build", "dist", "bench")
+    ignore = shutil.ignore_patterns(
+        ".git", "__pycache__", "*.egg-info", ".pytest_cache", "build", "dist", "bench"
+    )
     for name in ("auditkit", "rules", "loadchecks", "reports"):
         shutil.copytree(SOURCE_ROOT / name, hook_repo / name, ignore=ignore)
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
@@ -69,19 +71,38 @@ def test_real_pre_commit_hook_blocks_a_literal_and_lets_a_reference_through(tmp_
     rev = commit(hook_repo, "snapshot")
     project = init_repo(tmp_path / "project")
     # The three lines a user adds:
-    write(project, ".pre-commit-config.yaml", f"repos:\n- repo: {hook_repo}\n  rev: {rev}\n  hooks: [{{id: auditkit-secrets}}]\n")
+    write(
+        project,
+        ".pre-commit-config.yaml",
+        f"repos:\n- repo: {hook_repo}\n  rev: {rev}\n  hooks: [{{id: auditkit-secrets}}]\n",
+    )
     write(project, "README.md", "hello\n")
     commit(project, "init")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pc-home"), "NO_COLOR": "1",
-           "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.com", "GIT_COMMITTER_NAME": "A",
-           "GIT_COMMITTER_EMAIL": "a@example.com", "GIT_CONFIG_GLOBAL": os.devnull}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pc-home"),
+        "NO_COLOR": "1",
+        "GIT_AUTHOR_NAME": "A",
+        "GIT_AUTHOR_EMAIL": "a@example.com",
+        "GIT_COMMITTER_NAME": "A",
+        "GIT_COMMITTER_EMAIL": "a@example.com",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
     pre_commit = [sys.executable, "-m", "pre_commit"]
-    subprocess.run([*pre_commit, "install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [*pre_commit, "install"], cwd=project, env=env, check=True, capture_output=True, timeout=120
+    )
 
     write(project, "ops/smoke.sh", f"PGPASSWORD={PG_PASSWORD} psql -U postgres\n")
     subprocess.run(["git", "add", "-A"], cwd=project, env=env, check=True)
-    blocked = subprocess.run(["git", "commit", "-m", "add smoke"], cwd=project, env=env, capture_output=True,
-                             text=True, timeout=900)
+    blocked = subprocess.run(
+        ["git", "commit", "-m", "add smoke"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert blocked.returncode != 0, blocked.stdout + blocked.stderr
     output = blocked.stdout + blocked.stderr
     assert "pgpassword" in output and "ops/smoke.sh" in output
@@ -89,6 +110,12 @@ def test_real_pre_commit_hook_blocks_a_literal_and_lets_a_reference_through(tmp_
 
     write(project, "ops/smoke.sh", 'PGPASSWORD="${DB_PASSWORD}" psql -U postgres\n')
     subprocess.run(["git", "add", "-A"], cwd=project, env=env, check=True)
-    allowed = subprocess.run(["git", "commit", "-m", "add smoke"], cwd=project, env=env, capture_output=True,
-                             text=True, timeout=300)
+    allowed = subprocess.run(
+        ["git", "commit", "-m", "add smoke"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr

@@ -21,7 +21,11 @@ PG_LINE = f'PGPASSWORD={PG_PASSWORD} psql -U postgres -d tickettoken -c "SELECT 
 
 
 def _platform(root: Path) -> Path:
-    for rel in ("operations/scripts/smoke.sh", "operations/scripts/health.sh", "operations/load-tests/load-test.sh"):
+    for rel in (
+        "operations/scripts/smoke.sh",
+        "operations/scripts/health.sh",
+        "operations/load-tests/load-test.sh",
+    ):
         write(root, rel, "#!/bin/bash\nset -e\n" + "echo step\n" * 3 + PG_LINE)
     write(root, "operations/scripts/ok.sh", 'PGPASSWORD="${DB_PASSWORD}" psql -U postgres\n')
     return root
@@ -92,7 +96,9 @@ def test_inline_allow_markers(tmp_path: Path) -> None:
 
 def test_config_allow_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     _platform(tmp_path)
-    (tmp_path / "pyproject.toml").write_text('[tool.auditkit.secrets]\nallow_paths = ["operations/scripts/**"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.auditkit.secrets]\nallow_paths = ["operations/scripts/**"]\n'
+    )
     paths = [f.location.path for f in scan_secrets([tmp_path]).findings]
     assert paths == ["operations/load-tests/load-test.sh"]
 
@@ -212,7 +218,12 @@ def test_detect_secrets_baseline_is_accepted(tmp_path: Path) -> None:
 
 def test_solana_keypairs_are_validated_offline(tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
 
     from auditkit.secrets.validators import b58decode
 
@@ -236,7 +247,10 @@ def test_solana_keypairs_are_validated_offline(tmp_path: Path) -> None:
 
 
 def test_kubernetes_secret_manifest_values(tmp_path: Path) -> None:
-    write(tmp_path, "k8s/secret.yaml", """apiVersion: v1
+    write(
+        tmp_path,
+        "k8s/secret.yaml",
+        """apiVersion: v1
 kind: Secret
 metadata:
   name: db
@@ -248,7 +262,8 @@ apiVersion: v1
 kind: ConfigMap
 data:
   mode: cHJvZA==
-""")
+""",
+    )
     found = scan_secrets([tmp_path]).findings
     assert [(f.rule_id, f.location.line) for f in found] == [("kubernetes-secret-data", 7)]
 
