@@ -12,6 +12,16 @@ import pytest
 from tests.pgserver import PgServer, start_pg_server
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-golden``: rewrite golden files (tests/report/golden) instead of comparing."""
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/report/golden/* from the current renderers instead of comparing",
+    )
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """One throwaway PostgreSQL server for the whole test session."""

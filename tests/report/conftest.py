@@ -1,4 +1,4 @@
-"""Golden-file support for the renderer tests: ``pytest --update-golden`` rewrites the expected files."""
+"""Golden-file support for the renderer tests (the ``--update-golden`` option is registered in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,10 @@ import pytest
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register ``--update-golden``."""
-    parser.addoption(
-        "--update-golden",
-        action="store_true",
-        default=False,
-        help="rewrite tests/report/golden/* from the current renderers instead of comparing",
-    )
-
-
 @pytest.fixture()
 def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
     """Compare text with ``golden/<name>``, or rewrite it under ``--update-golden``."""
-    # getoption with a default: the option is only registered when this conftest loads early.
-    update = bool(request.config.getoption("--update-golden", default=False))
+    update = bool(request.config.getoption("--update-golden"))
 
     def check(name: str, text: str) -> None:
         path = GOLDEN_DIR / name
