@@ -9,7 +9,8 @@ repository, so that
   key. The key is, in order: the environment variable named by
   ``[secrets] fingerprint_key_env`` (default ``AUDITKIT_FINGERPRINT_KEY``),
   else derived from the repository's root commit (the same in every clone, so
-  a committed baseline works in CI), else a fixed key for non-git folders.
+  a committed baseline works in CI; the root tree id, which no report prints,
+  is part of it), else a fixed key for non-git folders.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import subprocess
 from pathlib import Path
 
-__all__ = ["FingerprintKey", "redact"]
+__all__ = ["FingerprintKey", "normalize", "redact"]
 
 _PREFIX = "ak1:"
 
@@ -43,8 +45,9 @@ class FingerprintKey:
         return cls(hashlib.sha256(b"auditkit-no-repository").digest())
 
     def fingerprint(self, value: str) -> str:
-        """``ak1:`` + 32 hex digits of HMAC-SHA256(key, value)."""
-        digest = hmac.new(self._key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        """``ak1:`` + 32 hex digits of HMAC-SHA256(key, normalized value)."""
+        data = normalize(value).encode("utf-8", "surrogatepass")
+        digest = hmac.new(self._key, data, hashlib.sha256).hexdigest()
         return _PREFIX + digest[:32]
 
     def __getstate__(self) -> bytes:
@@ -58,10 +61,16 @@ class FingerprintKey:
 
 
 def _root_commit(root: Path) -> str | None:
+    """The oldest root commit of HEAD and its tree id, as one string.
+
+    Reports print commit ids (a secret added in the first commit shows it as
+    ``introduced.sha``), so the commit id alone would let a leaked report be
+    brute-forced; the root tree id is printed nowhere.
+    """
     folder = root if root.is_dir() else root.parent
     try:
         out = subprocess.run(
-            ["git", "-C", str(folder), "rev-list", "--max-parents=0", "HEAD"],
+            ["git", "-C", str(folder), "log", "--max-parents=0", "--format=%H:%T", "HEAD"],
             capture_output=True,
             text=True,
             timeout=30,
@@ -73,17 +82,33 @@ def _root_commit(root: Path) -> str | None:
     return roots[0] if out.returncode == 0 and roots else None
 
 
+_PEM_HEADER = re.compile(r"^-----BEGIN [A-Z0-9 _-]{0,60}-----")
+
+
 def redact(value: str) -> str:
     """A display form that never contains the secret.
 
-    Long values keep a short prefix (enough to tell ``sk_live_`` from
-    ``AKIA``), short ones keep nothing; the rest is a fixed-width mask, so
-    even the length of a short password is not revealed.
+    At most 4 leading characters of a long value (enough to tell ``sk_live_``
+    from ``AKIA``), none of a short one, then a fixed-width mask, so even the
+    length of a short password is not revealed. Multi-line values (a YAML
+    block, a pretty-printed key file) get the same treatment, counted on the
+    whole value; a PEM block shows only its public ``-----BEGIN ...-----`` line.
     """
     value = value.strip()
-    if "\n" in value:  # PEM blocks and other multi-line secrets: show their first line's head only
-        head = value.splitlines()[0]
-        return (head[:31] + "…") if len(head) > 32 else head
+    header = _PEM_HEADER.match(value)
+    if header:
+        return header.group(0) + "********"
     n = len(value)
     keep = 0 if n < 12 else min(4, n // 6)
-    return value[:keep] + "*" * 8
+    head = value[:keep]
+    if any(ch.isspace() for ch in head):
+        head = head.split()[0] if head.split() else ""
+    return head + "*" * 8
+
+
+def normalize(value: str) -> str:
+    """The form a secret is fingerprinted in: one key pasted with other indentation, line breaks
+    or JSON-escaped newlines (a PEM block in YAML, a pretty-printed keypair file) is the same secret."""
+    if "\n" in value or "\\n" in value or value.startswith(("[", "-----BEGIN")):
+        return "".join(value.replace("\\n", "\n").split())
+    return value

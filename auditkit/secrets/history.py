@@ -36,6 +36,7 @@ from typing import IO, Any
 from auditkit.errors import GitError
 from auditkit.findings import Provenance
 from auditkit.gitrepo import repo_info
+from auditkit.secrets.fingerprint import redact
 from auditkit.secrets.sources import Chunk, _unquote_git_path, decode_text
 
 __all__ = ["HistoryOutcome", "annotate_groups", "scan_history"]
@@ -271,7 +272,7 @@ def _log_command(top: Path, since: str | None, rev_range: str | None, stdin_revs
     if stdin_revs:
         cmd += ["--no-walk=unsorted", "--stdin"]
     elif rev_range:
-        cmd.append(rev_range)
+        cmd += ["--end-of-options", rev_range]
     else:
         cmd.append("--all")
     return cmd
@@ -305,6 +306,12 @@ def scan_history(
     if not has_commits:
         outcome.notices.append("repository has no commits yet; nothing in history to scan")
         return outcome
+    if rev_range:
+        check = subprocess.run(["git", "-C", str(top), "rev-list", "-n1", "--end-of-options", rev_range],
+                               capture_output=True, text=True, check=False)
+        if check.returncode != 0:
+            reason = check.stderr.strip().splitlines()[0] if check.stderr.strip() else "not a revision range"
+            raise GitError(f"--rev-range {rev_range!r}: {reason}")
     binaries: list[str] = []
     undecodable: list[str] = []
     started = time.monotonic()
@@ -332,6 +339,7 @@ def scan_history(
             keywordless = engine.keywordless_candidates(record, text, _record_paths(record))
             if keywordless or engine.has_keyword(text) or b"\nrename " in record:
                 commit, patches, renames = _parse_record(record, want_removed=False)
+                commit = clean_subject(engine, commit)
                 outcome.renames.update(renames)
                 _scan_commit(
                     ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable, keywordless
@@ -394,11 +402,23 @@ def scan_history(
     return outcome
 
 
+def clean_subject(engine: Any, commit: Provenance) -> Provenance:
+    """The commit with any secret in its subject line redacted (subjects end up in every report)."""
+    matches = engine.scan(Chunk("COMMIT_EDITMSG", commit.subject))
+    if not matches:
+        return commit
+    subject = commit.subject
+    for match in sorted(matches, key=lambda m: m.span[0], reverse=True):
+        start, end = match.span
+        subject = subject[:start] + redact(match.secret) + subject[end:]
+    return dataclasses.replace(commit, subject=subject)
+
+
 def _remaining_commits(top: Path, since: str | None, rev_range: str | None, done: set[str]) -> list[str]:
     args = ["rev-list", "--full-history", "--date-order"]
     if since:
         args.append(f"--since={since}")
-    args.append(rev_range if rev_range else "--all")
+    args += ["--end-of-options", rev_range] if rev_range else ["--all"]
     listed = _git(top, *args, check=False).split()
     return [c for c in listed if c not in done]
 
@@ -539,6 +559,7 @@ def _removal_commits(
     found: dict[str, Provenance] = {}
     engine = ctx.engine
     for commit, patches, _ in _parse_stream(proc.stdout, want_removed=True):
+        commit = clean_subject(engine, commit)
         for patch in patches:
             if not patch.removed or patch.binary:
                 continue

@@ -165,34 +165,64 @@ class RuleSet:
 
 
 def load_rules(
-    extra: Iterable[Path] = (), disabled: Iterable[str] = (), *, include_packaged: bool = True
+    extra: Iterable[Path] = (),
+    disabled: Iterable[str] = (),
+    *,
+    include_packaged: bool = True,
+    where: str = "[secrets]",
 ) -> RuleSet:
     """Load the packaged rules, then ``extra`` files or folders (a later rule with the same id replaces
-    an earlier one), drop ``disabled`` ids, and the shared filter data."""
-    files: list[Path] = []
+    an earlier one), drop ``disabled`` ids, and the shared filter data.
+
+    ``where`` names the config file and table in error messages. Rules from
+    ``extra`` files have their samples checked on load (the packaged rules'
+    samples are checked by the test suite), so a user's rule that misses its
+    own true positive or flags its own false positive is an error, not a silent gap.
+    """
+    files: list[tuple[Path, bool]] = []
     if include_packaged:
-        files.extend(_rule_files(data_dir("rules")))
+        files.extend((f, True) for f in _rule_files(data_dir("rules")))
     for path in extra:
         if path.is_dir():
-            files.extend(_rule_files(path))
+            files.extend((f, False) for f in _rule_files(path))
         elif path.is_file():
-            files.append(path)
+            files.append((path, False))
         else:
-            raise RuleError(f"{path}: rule file not found")
+            raise RuleError(f"{where} rules: {path}: rule file not found")
     rules: dict[str, Rule] = {}
-    for file in files:
+    user_rules: list[Rule] = []
+    for file, packaged in files:
         seen_here: set[str] = set()
         for rule in _load_rule_file(file):
             if rule.id in seen_here:
                 raise RuleError(f"{file}: rule {rule.id!r}: id: defined twice in this file")
             seen_here.add(rule.id)
             rules[rule.id] = rule
+            if not packaged:
+                user_rules.append(rule)
     disabled_set = set(disabled)
     unknown = disabled_set - set(rules)
     if unknown:
-        raise RuleError(f"disable_rules names unknown rule ids: {', '.join(sorted(unknown))}")
+        raise RuleError(f"{where} disable_rules: unknown rule ids: {', '.join(sorted(unknown))}")
     kept = tuple(r for r in rules.values() if r.id not in disabled_set)
-    return RuleSet(kept, load_filter_data())
+    ruleset = RuleSet(kept, load_filter_data())
+    if user_rules:
+        _check_samples(ruleset, user_rules)
+    return ruleset
+
+
+def _check_samples(ruleset: RuleSet, rules: Sequence[Rule]) -> None:
+    from auditkit.secrets.engine import Engine
+    from auditkit.secrets.sources import Chunk
+
+    for rule in rules:
+        alone = Engine(RuleSet((rule,), ruleset.filters))
+        for i, sample in enumerate(rule.true_samples):
+            if not alone.scan(Chunk(sample.path, sample.text)):
+                raise RuleError(f"{rule.source}: rule {rule.id!r}: samples.tp[{i}]: the rule does not match it")
+        for i, sample in enumerate(rule.false_samples):
+            if alone.scan(Chunk(sample.path, sample.text)):
+                raise RuleError(f"{rule.source}: rule {rule.id!r}: samples.fp[{i}]: the rule matches it")
 
 
 def _rule_files(folder: Path) -> list[Path]:
@@ -346,6 +376,9 @@ def _parse_rule(path: Path, index: int, table: Any) -> Rule:
     if not tp:
         raise r.error("samples.tp", "every rule needs at least one true-positive sample")
 
+    min_length, max_length = r.integer("min_length", 1), r.integer("max_length", 4096)
+    if min_length > max_length:
+        raise r.error("min_length", f"{min_length} is larger than max_length {max_length}: the rule can never match")
     remediation = r.string("remediation", required=True) or ""
     description = r.string("description", required=True) or ""
     return Rule(
@@ -359,8 +392,8 @@ def _parse_rule(path: Path, index: int, table: Any) -> Rule:
         regex=regex,
         secret_groups=groups,
         entropy=r.number("entropy", 0.0),
-        min_length=r.integer("min_length", 1),
-        max_length=r.integer("max_length", 4096),
+        min_length=min_length,
+        max_length=max_length,
         paths=r.strings("paths"),
         validator=validator,
         validator_required=r.boolean("validator_required", False),

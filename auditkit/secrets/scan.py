@@ -195,6 +195,7 @@ class _Batch:
     findings: list[Finding] = field(default_factory=list)
     suppressed: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     files: int = 0
     bytes: int = 0
 
@@ -290,7 +291,8 @@ def _batches(entries: Sequence[FileEntry]) -> list[list[FileEntry]]:
 
 def _scan_worktree(ctx: _Context, paths: Sequence[Path], jobs: int) -> _Batch:
     skipped: list[Skipped] = []
-    entries = list(iter_worktree_files(paths, ctx.root, skipped))
+    notices: list[str] = []
+    entries = list(iter_worktree_files(paths, ctx.root, skipped, notices))
     total = 0
     for entry in entries:
         try:
@@ -299,7 +301,7 @@ def _scan_worktree(ctx: _Context, paths: Sequence[Path], jobs: int) -> _Batch:
             pass
     workers = jobs or (os.cpu_count() or 1)
     if workers > 1 and total > _PARALLEL_THRESHOLD:
-        result = _Batch(skipped=skipped)
+        result = _Batch(skipped=skipped, notices=notices)
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(ctx,)) as pool:
             for part in pool.map(_worker_scan, _batches(entries)):
                 result.findings.extend(part.findings)
@@ -310,6 +312,7 @@ def _scan_worktree(ctx: _Context, paths: Sequence[Path], jobs: int) -> _Batch:
         return result
     result = _scan_files(ctx, entries)
     result.skipped[:0] = skipped
+    result.notices.extend(notices)
     return result
 
 
@@ -386,7 +389,8 @@ def scan_secrets(
         root = git_toplevel(root) or root
     config = config or load_config(root)
     sc = config.secrets
-    ruleset = load_rules(sc.rules, sc.disable_rules)
+    where = f"{config.source}: [secrets]" if config.source else "[secrets]"
+    ruleset = load_rules(sc.rules, sc.disable_rules, where=where)
     key = FingerprintKey.for_repository(root, sc.fingerprint_key_env)
     base = _resolve_baseline(baseline, config, root) if use_baseline else None
     ctx = _Context(ruleset, key, root, config.base_dir, sc.allow_paths, base, sc.max_file_size)
@@ -403,7 +407,10 @@ def scan_secrets(
         if outcome.top == root and not outcome.bare and not (since or rev_range):
             # One secret, every appearance: the working tree (uncommitted edits included) joins history.
             current = _scan_worktree(ctx, [root], sc.jobs if jobs is None else jobs)
-            batch.findings.extend(current.findings)
+            # A line history already reports (same secret, same path) is not a second appearance;
+            # uncommitted ones, and those moved by a rename, are.
+            committed = {(f.fingerprint, f.location.path) for f in batch.findings}
+            batch.findings.extend(f for f in current.findings if (f.fingerprint, f.location.path) not in committed)
             batch.suppressed += current.suppressed
             batch.skipped.extend(current.skipped)
         commits = outcome.commits
@@ -417,6 +424,7 @@ def scan_secrets(
     else:
         batch = _scan_worktree(ctx, paths, sc.jobs if jobs is None else jobs)
         mode = "worktree"
+    notices.extend(batch.notices)
     findings = tuple(sorted(batch.findings, key=lambda f: f.sort_key))
     descriptions = {r.id: r.description for r in ruleset.rules}
     if history:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -99,12 +100,16 @@ def _git_listed_files(folder: Path) -> list[str] | None:
     return sorted({n for n in names if n})
 
 
-def iter_worktree_files(paths: Sequence[Path], root: Path, skipped: list[Skipped]) -> Iterator[FileEntry]:
-    """Yield the files to scan under ``paths`` (files or folders).
+def iter_worktree_files(
+    paths: Sequence[Path], root: Path, skipped: list[Skipped], notices: list[str] | None = None
+) -> Iterator[FileEntry]:
+    """Yield the regular files to scan under ``paths`` (files or folders).
 
     Inside a git work tree only files git would track are listed (ignored files
-    are skipped, as users expect); elsewhere the folder is walked, without
-    following symbolic links (no loops) and without descending into ``.git``.
+    are skipped, as users expect), unless the folder named is itself wholly
+    ignored: then it is walked anyway and ``notices`` says so. Elsewhere the
+    folder is walked, without following symbolic links (no loops), without
+    descending into ``.git``, and without opening FIFOs, sockets or devices.
     """
     seen: set[str] = set()
     for given in paths:
@@ -113,7 +118,7 @@ def iter_worktree_files(paths: Sequence[Path], root: Path, skipped: list[Skipped
         if given.is_file():
             entries: Iterator[str] = iter([str(given.resolve())])
         elif given.is_dir():
-            entries = _folder_files(given.resolve(), skipped, root)
+            entries = _folder_files(given.resolve(), notices if notices is not None else [])
         else:
             skipped.append(Skipped(_display(given, root), "not a regular file"))
             continue
@@ -124,23 +129,38 @@ def iter_worktree_files(paths: Sequence[Path], root: Path, skipped: list[Skipped
             yield FileEntry(absolute, _display(Path(absolute), root))
 
 
-def _folder_files(folder: Path, skipped: list[Skipped], root: Path) -> Iterator[str]:
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _folder_files(folder: Path, notices: list[str]) -> Iterator[str]:
     listed = _git_listed_files(folder) if git_toplevel(folder) else None
-    if listed is not None:
+    if listed:
         for name in listed:
             full = os.path.join(folder, name)
-            if os.path.islink(full):
-                continue
-            if os.path.isfile(full):
+            if _is_regular(full):
                 yield full
         return
+    walked = _walk(folder)
+    if listed is not None:
+        first = next(walked, None)
+        if first is None:
+            return
+        notices.append(f"{folder}: every file here is ignored by git; scanned anyway because it was named")
+        yield first
+    yield from walked
+
+
+def _walk(folder: Path) -> Iterator[str]:
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
-            if os.path.islink(full):
-                continue
-            yield full
+            if _is_regular(full):
+                yield full
 
 
 def _display(path: Path, root: Path) -> str:
@@ -183,7 +203,9 @@ _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
 def _unquote_git_path(raw: bytes) -> str:
-    """Undo git's C-style quoting of unusual path names."""
+    """Undo git's C-style quoting of unusual path names (and the TAB git appends to ``---``/``+++``
+    names that contain a space)."""
+    raw = raw.rstrip(b"\t")
     if raw.startswith(b'"') and raw.endswith(b'"'):
         body = raw[1:-1]
         out = bytearray()
@@ -230,7 +252,7 @@ def _staged_added_lines(top: Path) -> dict[str, set[int]]:
             "-U0",
             "--no-color",
             "--no-ext-diff",
-            "--no-renames",
+            "-M",
             "--diff-filter=ACMR",
             "--src-prefix=a/",
             "--dst-prefix=b/",
@@ -278,7 +300,8 @@ def _staged_blobs(top: Path, paths: Sequence[str]) -> Iterator[tuple[str, bytes 
             proc.stdin.flush()
             header = proc.stdout.readline()
             parts = header.split()
-            if len(parts) != 3:
+            # "<sha> blob <size>", or "<name> missing" (the name may hold spaces)
+            if len(parts) != 3 or parts[1] != b"blob" or not parts[2].isdigit():
                 yield path, None
                 continue
             size = int(parts[2])
