@@ -165,6 +165,8 @@ class Engine:
         for rule in self.candidate_rules(hits, keywordless):
             if not self.applies(rule, chunk.path):
                 continue
+            if rule.allow_file_contains and any(marker in text for marker in rule.allow_file_contains):
+                continue
             if rule.run_table is not None:
                 data = text.encode("utf-8", "surrogatepass") if data is None else data
                 if not rule.may_match(data):

@@ -19,7 +19,7 @@ A rule file holds ``[[rules]]`` tables::
     multiline = false                 # true: the regex may span lines (else it runs on keyword lines only)
     run_chars = "1-9A-HJ-NP-Za-km-z"  # keyword-less rules: a match needs run_min of these in a row,
     run_min = 86                      #   checked at C speed before the regex runs
-    allowlist = { regexes = [], stopwords = [], paths = [], keys = [] }
+    allowlist = { regexes = [], stopwords = [], paths = [], keys = [], file_contains = [] }
     samples = { tp = ["..."], fp = ["..."], path = "sample.sh" }
 
 Files whose name starts with ``_`` hold shared data, not rules (``_filters.toml``).
@@ -67,7 +67,7 @@ _KNOWN_FIELDS = {
     "run_chars",
     "run_min",
 }
-_ALLOWLIST_FIELDS = {"regexes", "stopwords", "paths", "keys"}
+_ALLOWLIST_FIELDS = {"regexes", "stopwords", "paths", "keys", "file_contains"}
 _SAMPLE_FIELDS = {"tp", "fp", "path"}
 
 
@@ -104,6 +104,8 @@ class Rule:
     allow_stopwords: tuple[str, ...] = ()
     allow_paths: tuple[str, ...] = ()
     allow_keys: tuple[re.Pattern[str], ...] = ()
+    allow_file_contains: tuple[str, ...] = ()
+    """The rule does not run on text containing one of these (``kind: SealedSecret``: encrypted values)."""
     skip_references: bool = True
     skip_placeholders: bool = True
     multiline: bool = False
@@ -402,6 +404,7 @@ def _parse_rule(path: Path, index: int, table: Any) -> Rule:
         allow_stopwords=tuple(s.lower() for s in r.strings("stopwords", allow, "allowlist.")),
         allow_paths=r.strings("paths", allow, "allowlist."),
         allow_keys=allow_keys,
+        allow_file_contains=r.strings("file_contains", allow, "allowlist."),
         skip_references=r.boolean("skip_references", True),
         skip_placeholders=r.boolean("skip_placeholders", True),
         multiline=r.boolean("multiline", False),
