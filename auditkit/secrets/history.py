@@ -234,15 +234,25 @@ def _parse_record(record: bytes, want_removed: bool) -> tuple[Provenance, list[_
 
 
 def _chunks_for(commit: Provenance, patch: _FilePatch, lines: list[tuple[int, bytes]]) -> Chunk | None:
+    """The added (or removed) lines as one chunk; ``None`` when they look binary.
+
+    Text that is not UTF-8 is decoded as Latin-1, byte for character, as the
+    working-tree scan does: credentials are ASCII, so they are still found.
+    """
     data = b"\n".join(text for _, text in lines)
     text = decode_text(data)
     if text is None:
         return None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
     return Chunk(patch.path, text, line_map=tuple(n for n, _ in lines), commit=commit)
+
+
+def _is_utf8(lines: list[tuple[int, bytes]]) -> bool:
+    try:
+        for _, text in lines:
+            text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _log_command(top: Path, since: str | None, rev_range: str | None, stdin_revs: bool) -> list[str]:
@@ -394,11 +404,12 @@ def scan_history(
             }
         )
     outcome.batch.files = outcome.commits
-    for kind, items in (("binary", binaries), ("non-UTF-8", undecodable)):
+    for items, what in ((binaries, "skipped {n} binary file change(s)"),
+                        (undecodable, "scanned {n} non-UTF-8 file change(s) as Latin-1")):
         if items:
             listed = ", ".join(items[:_MAX_LISTED_NOTICES])
             more = f" and {len(items) - _MAX_LISTED_NOTICES} more" if len(items) > _MAX_LISTED_NOTICES else ""
-            outcome.notices.append(f"skipped {len(items)} {kind} file change(s) in history: {listed}{more}")
+            outcome.notices.append(f"{what.format(n=len(items))} in history: {listed}{more}")
     return outcome
 
 
@@ -444,8 +455,10 @@ def _scan_commit(
             continue
         chunk = _chunks_for(commit, patch, patch.added)
         if chunk is None:
-            undecodable.append(f"{patch.path}@{commit.commit[:10]}")
+            binaries.append(f"{patch.path}@{commit.commit[:10]}")
             continue
+        if not _is_utf8(patch.added):
+            undecodable.append(f"{patch.path}@{commit.commit[:10]}")
         batch.bytes += len(chunk.text)
         scan_chunk(ctx, chunk, batch, keywordless)
 
