@@ -7,6 +7,7 @@ import hmac
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,9 @@ def test_cli_reports_bad_rev_range_with_exit_2(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "r")
     write(repo, "a.txt", "a\n")
     commit(repo, "a")
-    proc = subprocess.run(["auditkit", "secrets", str(repo), "--history", "--rev-range", "nosuch..main"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditkit", "secrets", str(repo), "--history", "--rev-range", "nosuch..main"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--rev-range" in proc.stderr
