@@ -459,7 +459,7 @@ class _Parser:
         dsn = None
         if "dsn" in table:
             dsn = self.string(table["dsn"], "db.dsn")
-            from auditkit.probes.dbconn import dsn_has_password
+            from auditkit.dsn import dsn_has_password
 
             if dsn_has_password(dsn):
                 raise CredentialError(
