@@ -38,6 +38,7 @@ from auditkit.scoring import (
     SecretsFacts,
     ServiceFacts,
     build_actions,
+    finding_key,
     load_remediation,
     load_scoring_model,
     score,
@@ -200,7 +201,13 @@ def run_audit(
 def _secrets(
     root: Path, config: Config, history: bool, notices: list[str]
 ) -> tuple[SecretsFacts | None, SecretsView | None, dict[str, str]]:
-    """Working tree scan (what is live) plus, when asked, history scan (provenance, removed secrets)."""
+    """Working tree scan (what is live) plus, when asked, history scan (provenance, removed secrets).
+
+    One finding per secret and path: where it is live, the working-tree
+    finding (with the commit that introduced it); where it survives only in
+    history, the committed one. The history scan's own working-tree part and
+    its commits of a still-live secret would repeat those findings.
+    """
     from auditkit.secrets import scan_secrets
 
     past = None
@@ -222,6 +229,7 @@ def _secrets(
     notices.extend(head.all_notices)
     if past is not None:
         notices.extend(n for n in past.all_notices if n not in notices)
+    findings = _one_per_place(head, past)
     rule_help = {
         g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation
     }
@@ -231,8 +239,11 @@ def _secrets(
         g = groups.setdefault((f.rule_id, f.fingerprint), {"head": [], "past": [], "meta": None})
         g["head"].append(f)
     for group in past.groups if past else ():
+        occurrences = [f for f in group.occurrences if f.location.commit]
+        if not occurrences:
+            continue
         g = groups.setdefault((group.rule_id, group.fingerprint), {"head": [], "past": [], "meta": None})
-        g["past"].extend(group.occurrences)
+        g["past"].extend(occurrences)
         g["meta"] = group
     facts: list[SecretGroupFacts] = []
     views: list[SecretGroupView] = []
@@ -270,12 +281,30 @@ def _secrets(
         range(len(facts)),
         key=lambda i: (not facts[i].in_head, facts[i].severity.rank, facts[i].paths, facts[i].fingerprint),
     )
-    findings = tuple(sorted((*head.findings, *(past.findings if past else ())), key=lambda f: f.sort_key))
     return (
         SecretsFacts(tuple(facts[i] for i in order), history_scanned=past is not None, findings=findings),
         SecretsView(history_scanned=past is not None, groups=tuple(views[i] for i in order)),
         rule_help,
     )
+
+
+def _one_per_place(head: Any, past: Any) -> tuple[Finding, ...]:
+    """Live findings carrying their provenance, plus committed ones at places where the secret is gone."""
+    from dataclasses import replace
+
+    live = {(f.rule_id, f.fingerprint, f.location.path) for f in head.findings}
+    introduced = {(g.rule_id, g.fingerprint): g.introduced for g in (past.groups if past else ())}
+    out = [
+        f if f.introduced else replace(f, introduced=introduced.get((f.rule_id, f.fingerprint)))
+        for f in head.findings
+    ]
+    out.extend(
+        f
+        for f in (past.findings if past else ())
+        if f.location.commit and (f.rule_id, f.fingerprint, f.location.path) not in live
+    )
+    by_key = {finding_key(f): f for f in reversed(out)}  # one per key, the first seen kept
+    return tuple(sorted(by_key.values(), key=lambda f: f.sort_key))
 
 
 # --------------------------------------------------------------------------- coverage

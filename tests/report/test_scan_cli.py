@@ -173,3 +173,35 @@ def test_real_process_progress_is_quiet_off_a_tty(tmp_path: Path, env: dict[str,
     assert proc.returncode == 0, proc.stderr
     assert "[1]" not in proc.stderr, "no progress display when stderr is not a terminal"
     assert json.loads(proc.stdout)["schema_version"] == "1.0"
+
+
+def _aws_keys(count: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)  # generated, distinct, never EXAMPLE-shaped
+    return ["AKIA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)) for _ in range(count)]
+
+
+@pytest.mark.parametrize("count", [1, 7])
+def test_each_secret_in_head_is_reported_once(tmp_path: Path, env: dict[str, str], count: int) -> None:
+    repo = tmp_path / "many"
+    (repo / "deploy").mkdir(parents=True)
+    keys = _aws_keys(count, seed=count)
+    (repo / "deploy" / "creds.env").write_text("".join(f"AWS_ACCESS_KEY_ID_{i}={k}\n" for i, k in enumerate(keys)))
+    git(repo.parent, "init", "-q", str(repo))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "add credentials")
+    out = tmp_path / "out"
+    code, _, stderr = _scan(str(repo), "--out", str(out), "--no-record", "--report", "json", "--report", "sarif")
+    assert code == 0, stderr
+    doc = json.loads((out / "auditkit-report.json").read_text())
+    findings = next(a for a in doc["areas"] if a["id"] == "hardcoded_secrets")["findings"]
+    keys_seen = [f["key"] for f in findings]
+    assert len(keys_seen) == len(set(keys_seen)), "a finding key appears more than once"
+    assert len({f["fingerprint"] for f in findings}) == count
+    assert len(findings) == count, "one finding per secret and file"
+    assert all(f["commit"] is None and f["introduced"]["subject"] == "add credentials" for f in findings)
+    assert all(len(g["occurrences"]) == 2 for g in doc["secrets"]["groups"]), "the working tree and the commit"
+    sarif = json.loads((out / "auditkit.sarif").read_text())
+    prints = [r["partialFingerprints"]["auditkitFindingKey/v1"] for r in sarif["runs"][0]["results"]]
+    assert sorted(prints) == sorted(keys_seen)
