@@ -207,12 +207,16 @@ def _secrets(
     finding (with the commit that introduced it); where it survives only in
     history, the committed one. The history scan's own working-tree part and
     its commits of a still-live secret would repeat those findings.
+
+    No secrets baseline is applied: a baseline records what a team accepted so
+    commits stop being blocked, not evidence that a credential is safe, so the
+    score counts everything and a notice says what the baseline accepts.
     """
     from auditkit.secrets import scan_secrets
 
     past = None
     if not history:
-        head = scan_secrets([root], config=config, root=root)
+        head = scan_secrets([root], config=config, root=root, use_baseline=False)
     else:
         # The history scan is one Python process beside `git log`; the working-tree
         # scan runs meanwhile in a second process, so the scan costs little more
@@ -220,9 +224,9 @@ def _secrets(
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            pending = pool.submit(scan_secrets, [root], config=config, root=root)
+            pending = pool.submit(scan_secrets, [root], config=config, root=root, use_baseline=False)
             try:
-                past = scan_secrets([root], config=config, root=root, history=True)
+                past = scan_secrets([root], config=config, root=root, history=True, use_baseline=False)
             except AuditkitError as exc:
                 notices.append(f"git history was not scanned: {exc}")
             head = pending.result()
@@ -230,6 +234,7 @@ def _secrets(
     if past is not None:
         notices.extend(n for n in past.all_notices if n not in notices)
     findings = _one_per_place(head, past)
+    _baseline_notice(root, config, findings, notices)
     rule_help = {
         g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation
     }
@@ -305,6 +310,39 @@ def _one_per_place(head: Any, past: Any) -> tuple[Finding, ...]:
     )
     by_key = {finding_key(f): f for f in reversed(out)}  # one per key, the first seen kept
     return tuple(sorted(by_key.values(), key=lambda f: f.sort_key))
+
+
+def _baseline_notice(root: Path, config: Config, findings: Sequence[Finding], notices: list[str]) -> None:
+    """Say that a secrets baseline exists but is not applied to the score, and how many findings it accepts."""
+    from auditkit.errors import BaselineError
+    from auditkit.secrets.scan import _resolve_baseline
+
+    try:
+        baseline = _resolve_baseline(None, config, root)
+    except BaselineError as exc:
+        notices.append(f"secrets baseline not applied to the scored audit (it cannot be read: {exc})")
+        return
+    if baseline is None:
+        return
+    where = baseline.source or baseline.base_dir
+    if baseline.needs_sha1:
+        # detect-secrets entries hold a hash of the secret itself, which findings never carry.
+        notices.append(
+            f"{baseline.kind} baseline {where} not applied to the scored audit: the findings it accepts are scored"
+        )
+        return
+    # The paths the scanner compares: working-tree ones relative to the baseline's folder,
+    # history ones as git has them.
+    accepted = sum(
+        baseline.accepts(
+            f.location.path if f.location.commit else baseline.relative(root / f.location.path),
+            f.rule_id,
+            f.fingerprint,
+        )
+        for f in findings
+    )
+    counted = "1 finding it accepts is" if accepted == 1 else f"{accepted} findings it accepts are"
+    notices.append(f"baseline {where} not applied to the scored audit: {counted} scored")
 
 
 # --------------------------------------------------------------------------- coverage

@@ -205,3 +205,26 @@ def test_each_secret_in_head_is_reported_once(tmp_path: Path, env: dict[str, str
     sarif = json.loads((out / "auditkit.sarif").read_text())
     prints = [r["partialFingerprints"]["auditkitFindingKey/v1"] for r in sarif["runs"][0]["results"]]
     assert sorted(prints) == sorted(keys_seen)
+
+
+def test_a_secrets_baseline_does_not_hide_live_credentials_from_the_score(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    repo = _repo(tmp_path)
+    accepted = CliRunner().invoke(main, ["baseline", str(repo)])
+    assert accepted.exit_code == 0, accepted.output
+    assert (repo / ".auditkit-baseline.json").is_file()
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "accept the current findings")
+    out = tmp_path / "out"
+    code, _, stderr = _scan(str(repo), "--out", str(out), "--no-record", "--report", "json")
+    assert code == 0, stderr
+    doc = json.loads((out / "auditkit-report.json").read_text())
+    secrets = next(a for a in doc["areas"] if a["id"] == "hardcoded_secrets")
+    assert secrets["score"] == 0.0 and secrets["status"] == "critical"
+    assert doc["secrets"]["groups"][0]["in_head"] is True
+    assert any(c["id"] == "live-credential-in-head" for c in doc["caps"])
+    notice = next(n for n in doc["notices"] if "baseline" in n)
+    assert ".auditkit-baseline.json not applied to the scored audit" in notice
+    assert "1 finding it accepts is scored" in notice
+    assert "baseline" in stderr
