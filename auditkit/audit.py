@@ -112,8 +112,9 @@ def run_audit(
     ``store`` (a :class:`~auditkit.history.HistoryStore`) supplies the previous
     runs for the trend and receives this run's record. ``clock`` fixes the
     run's timestamp (tests). Raises :class:`~auditkit.errors.AuditkitError`
-    subclasses on input errors; an analyzer that cannot run leaves its areas
-    "not measured" with a notice.
+    subclasses on input errors (a bad coverage checks file included); only an
+    analyzer missing from the build leaves its areas "not measured" with a
+    notice.
     """
     root = Path(root)
     if not root.exists():
@@ -349,16 +350,18 @@ def _baseline_notice(root: Path, config: Config, findings: Sequence[Finding], no
 
 
 def _coverage(root: Path, config: Config, notices: list[str]) -> CoverageFacts | None:
+    """The coverage analysis as scoring facts; its input errors (a missing or invalid checks file) propagate.
+
+    Only a build without the analyzer leaves the areas "not measured"; an
+    error the user must fix is never turned into unmeasured areas, which
+    would raise the score.
+    """
     try:
         from auditkit.coverage import analyze
     except ImportError:
         notices.append("the load-test coverage analysis is not available in this build")
         return None
-    try:
-        result = analyze(root, config)
-    except AuditkitError as exc:
-        notices.append(f"load-test coverage was not measured: {exc}")
-        return None
+    result = analyze(root, config)
     notices.extend(str(n) for n in getattr(result, "notices", ()) or ())
     return coverage_facts(result, config)
 

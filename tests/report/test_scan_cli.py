@@ -228,3 +228,22 @@ def test_a_secrets_baseline_does_not_hide_live_credentials_from_the_score(
     assert ".auditkit-baseline.json not applied to the scored audit" in notice
     assert "1 finding it accepts is scored" in notice
     assert "baseline" in stderr
+
+
+@pytest.mark.parametrize(
+    "checks", [None, "[[check]]\nid = 'no-fields'\n"], ids=["missing checks file", "invalid checks file"]
+)
+def test_a_bad_coverage_checks_file_fails_the_scan_like_coverage(
+    tmp_path: Path, env: dict[str, str], checks: str | None
+) -> None:
+    repo = _repo(tmp_path)
+    (repo / ".auditkit.toml").write_text('[coverage]\nchecks_file = "my-checks.toml"\n')
+    if checks is not None:
+        (repo / "my-checks.toml").write_text(checks)
+    coverage = CliRunner().invoke(main, ["coverage", str(repo)])
+    assert coverage.exit_code == 2 and "my-checks.toml" in coverage.stderr
+    out = tmp_path / "out"
+    code, stdout, stderr = _scan(str(repo), "--out", str(out), "--no-record")
+    assert code == 2
+    assert stderr.strip().splitlines()[-1] == coverage.stderr.strip().splitlines()[-1]
+    assert "Overall score" not in stdout and not out.exists()
