@@ -137,7 +137,8 @@ def run_audit(
         notices.append("not a git repository: git history was not scanned")
 
     say("coverage")
-    coverage = _coverage(root, config, notices)
+    live = tuple(f for f in secrets_facts.findings if not f.location.commit) if secrets_facts else None
+    coverage = _coverage(root, config, notices, live)
 
     results = list(probe_results)
     for profile in probes:
@@ -349,19 +350,27 @@ def _baseline_notice(root: Path, config: Config, findings: Sequence[Finding], no
 # --------------------------------------------------------------------------- coverage
 
 
-def _coverage(root: Path, config: Config, notices: list[str]) -> CoverageFacts | None:
+def _coverage(
+    root: Path, config: Config, notices: list[str], live_secrets: Sequence[Finding] | None
+) -> CoverageFacts | None:
     """The coverage analysis as scoring facts; its input errors (a missing or invalid checks file) propagate.
 
     Only a build without the analyzer leaves the areas "not measured"; an
     error the user must fix is never turned into unmeasured areas, which
-    would raise the score.
+    would raise the score. ``live_secrets`` (the audit's own working-tree
+    findings, no baseline applied) decide the load tests' "secrets from the
+    environment" check, so a baselined password in a test fails it here too.
     """
     try:
         from auditkit.coverage import analyze
     except ImportError:
         notices.append("the load-test coverage analysis is not available in this build")
         return None
-    result = analyze(root, config)
+    if live_secrets is None:
+        result = analyze(root, config)
+    else:
+        found = tuple(live_secrets)
+        result = analyze(root, config, secret_finder=lambda _paths: found)
     notices.extend(str(n) for n in getattr(result, "notices", ()) or ())
     return coverage_facts(result, config)
 

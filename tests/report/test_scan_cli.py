@@ -247,3 +247,22 @@ def test_a_bad_coverage_checks_file_fails_the_scan_like_coverage(
     assert code == 2
     assert stderr.strip().splitlines()[-1] == coverage.stderr.strip().splitlines()[-1]
     assert "Overall score" not in stdout and not out.exists()
+
+
+def test_a_baselined_password_in_a_load_test_still_fails_its_quality_check(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    repo = tmp_path / "platform"
+    script = repo / "operations" / "load-tests" / "load-test.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text(
+        f'#!/bin/sh\nab -n 100 -c 10 "$API_URL/health"\nPGPASSWORD={PASSWORD} psql -U postgres -c "SELECT 1"\n'
+    )
+    git(repo.parent, "init", "-q", str(repo))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "add load test")
+    assert CliRunner().invoke(main, ["baseline", str(repo)]).exit_code == 0
+    code, stdout, stderr = _scan(str(repo), "--no-record", "--report", "json", "--out", "-")
+    assert code == 0, stderr
+    test = next(t for t in json.loads(stdout)["coverage"]["tests"] if t["path"] == "operations/load-tests/load-test.sh")
+    assert any(i.startswith("Secrets from the environment: hard-coded credential at line 3") for i in test["issues"])
