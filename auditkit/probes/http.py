@@ -61,7 +61,7 @@ from auditkit.probes.runtime import (
     lag_monitor,
     run_engine,
 )
-from auditkit.probes.safety import check_caps, check_target
+from auditkit.probes.safety import check_caps, check_target, url_credential
 from auditkit.probes.settings import EnvRef, HttpSettings, Scenario, Step
 from auditkit.probes.thresholds import Threshold, parse_thresholds
 
@@ -83,16 +83,18 @@ class _Target:
 
 
 def _parse_target(url: str) -> _Target:
+    # First, so that no later message quotes a URL with a credential in it.
+    where = url_credential(url)
+    if where is not None:
+        raise CredentialError(
+            f"the target URL carries a credential in {where}; credentials are taken only from the environment "
+            '(a profile header such as Authorization = { env = "API_TOKEN", prefix = "Bearer " })'
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise ProbeError(f"target {url!r}: only http:// and https:// URLs are supported")
     if not parts.hostname:
         raise ProbeError(f"target {url!r}: no host")
-    if parts.password is not None or parts.username is not None:
-        raise CredentialError(
-            "the target URL carries user:password; credentials are taken only from the environment "
-            '(a profile header such as Authorization = { env = "API_TOKEN", prefix = "Bearer " })'
-        )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:

@@ -171,9 +171,18 @@ def test_non_loopback_target_is_refused_before_any_traffic() -> None:
         run_http_probe(HttpSettings(target="http://192.0.2.10:8080/", duration=1.0))
 
 
-def test_credentials_in_the_target_url_are_refused() -> None:
-    with pytest.raises(CredentialError):
-        run_http_probe(HttpSettings(target="http://user:secret@127.0.0.1:9/", duration=1.0))
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://user:secret@127.0.0.1:9/",
+        "http://127.0.0.1:9/?api_key=PlantCliQ_Cq3abc",
+        "ftp://user:PlantFtp_Fp2@127.0.0.1:9/",
+    ],
+)
+def test_credentials_in_the_target_url_are_refused_without_quoting_them(target: str) -> None:
+    with pytest.raises(CredentialError) as info:
+        run_http_probe(HttpSettings(target=target, duration=1.0))
+    assert "Plant" not in str(info.value) and "secret@" not in str(info.value)
 
 
 def test_caps_and_bad_input(http_server: TestServer) -> None:
