@@ -38,6 +38,7 @@ from auditkit.scoring import (
     SecretsFacts,
     ServiceFacts,
     build_actions,
+    finding_key,
     load_remediation,
     load_scoring_model,
     score,
@@ -111,8 +112,9 @@ def run_audit(
     ``store`` (a :class:`~auditkit.history.HistoryStore`) supplies the previous
     runs for the trend and receives this run's record. ``clock`` fixes the
     run's timestamp (tests). Raises :class:`~auditkit.errors.AuditkitError`
-    subclasses on input errors; an analyzer that cannot run leaves its areas
-    "not measured" with a notice.
+    subclasses on input errors (a bad coverage checks file included); only an
+    analyzer missing from the build leaves its areas "not measured" with a
+    notice.
     """
     root = Path(root)
     if not root.exists():
@@ -135,7 +137,8 @@ def run_audit(
         notices.append("not a git repository: git history was not scanned")
 
     say("coverage")
-    coverage = _coverage(root, config, notices)
+    live = tuple(f for f in secrets_facts.findings if not f.location.commit) if secrets_facts else None
+    coverage = _coverage(root, config, notices, live)
 
     results = list(probe_results)
     for profile in probes:
@@ -200,12 +203,22 @@ def run_audit(
 def _secrets(
     root: Path, config: Config, history: bool, notices: list[str]
 ) -> tuple[SecretsFacts | None, SecretsView | None, dict[str, str]]:
-    """Working tree scan (what is live) plus, when asked, history scan (provenance, removed secrets)."""
+    """Working tree scan (what is live) plus, when asked, history scan (provenance, removed secrets).
+
+    One finding per secret and path: where it is live, the working-tree
+    finding (with the commit that introduced it); where it survives only in
+    history, the committed one. The history scan's own working-tree part and
+    its commits of a still-live secret would repeat those findings.
+
+    No secrets baseline is applied: a baseline records what a team accepted so
+    commits stop being blocked, not evidence that a credential is safe, so the
+    score counts everything and a notice says what the baseline accepts.
+    """
     from auditkit.secrets import scan_secrets
 
     past = None
     if not history:
-        head = scan_secrets([root], config=config, root=root)
+        head = scan_secrets([root], config=config, root=root, use_baseline=False)
     else:
         # The history scan is one Python process beside `git log`; the working-tree
         # scan runs meanwhile in a second process, so the scan costs little more
@@ -213,15 +226,17 @@ def _secrets(
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            pending = pool.submit(scan_secrets, [root], config=config, root=root)
+            pending = pool.submit(scan_secrets, [root], config=config, root=root, use_baseline=False)
             try:
-                past = scan_secrets([root], config=config, root=root, history=True)
+                past = scan_secrets([root], config=config, root=root, history=True, use_baseline=False)
             except AuditkitError as exc:
                 notices.append(f"git history was not scanned: {exc}")
             head = pending.result()
     notices.extend(head.all_notices)
     if past is not None:
         notices.extend(n for n in past.all_notices if n not in notices)
+    findings = _one_per_place(head, past)
+    _baseline_notice(root, config, findings, notices)
     rule_help = {
         g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation
     }
@@ -231,8 +246,11 @@ def _secrets(
         g = groups.setdefault((f.rule_id, f.fingerprint), {"head": [], "past": [], "meta": None})
         g["head"].append(f)
     for group in past.groups if past else ():
+        occurrences = [f for f in group.occurrences if f.location.commit]
+        if not occurrences:
+            continue
         g = groups.setdefault((group.rule_id, group.fingerprint), {"head": [], "past": [], "meta": None})
-        g["past"].extend(group.occurrences)
+        g["past"].extend(occurrences)
         g["meta"] = group
     facts: list[SecretGroupFacts] = []
     views: list[SecretGroupView] = []
@@ -270,7 +288,6 @@ def _secrets(
         range(len(facts)),
         key=lambda i: (not facts[i].in_head, facts[i].severity.rank, facts[i].paths, facts[i].fingerprint),
     )
-    findings = tuple(sorted((*head.findings, *(past.findings if past else ())), key=lambda f: f.sort_key))
     return (
         SecretsFacts(tuple(facts[i] for i in order), history_scanned=past is not None, findings=findings),
         SecretsView(history_scanned=past is not None, groups=tuple(views[i] for i in order)),
@@ -278,20 +295,82 @@ def _secrets(
     )
 
 
+def _one_per_place(head: Any, past: Any) -> tuple[Finding, ...]:
+    """Live findings carrying their provenance, plus committed ones at places where the secret is gone."""
+    from dataclasses import replace
+
+    live = {(f.rule_id, f.fingerprint, f.location.path) for f in head.findings}
+    introduced = {(g.rule_id, g.fingerprint): g.introduced for g in (past.groups if past else ())}
+    out = [
+        f if f.introduced else replace(f, introduced=introduced.get((f.rule_id, f.fingerprint)))
+        for f in head.findings
+    ]
+    out.extend(
+        f
+        for f in (past.findings if past else ())
+        if f.location.commit and (f.rule_id, f.fingerprint, f.location.path) not in live
+    )
+    by_key = {finding_key(f): f for f in reversed(out)}  # one per key, the first seen kept
+    return tuple(sorted(by_key.values(), key=lambda f: f.sort_key))
+
+
+def _baseline_notice(root: Path, config: Config, findings: Sequence[Finding], notices: list[str]) -> None:
+    """Say that a secrets baseline exists but is not applied to the score, and how many findings it accepts."""
+    from auditkit.errors import BaselineError
+    from auditkit.secrets.scan import _resolve_baseline
+
+    try:
+        baseline = _resolve_baseline(None, config, root)
+    except BaselineError as exc:
+        notices.append(f"secrets baseline not applied to the scored audit (it cannot be read: {exc})")
+        return
+    if baseline is None:
+        return
+    where = baseline.source or baseline.base_dir
+    if baseline.needs_sha1:
+        # detect-secrets entries hold a hash of the secret itself, which findings never carry.
+        notices.append(
+            f"{baseline.kind} baseline {where} not applied to the scored audit: the findings it accepts are scored"
+        )
+        return
+    # The paths the scanner compares: working-tree ones relative to the baseline's folder,
+    # history ones as git has them.
+    accepted = sum(
+        baseline.accepts(
+            f.location.path if f.location.commit else baseline.relative(root / f.location.path),
+            f.rule_id,
+            f.fingerprint,
+        )
+        for f in findings
+    )
+    counted = "1 finding it accepts is" if accepted == 1 else f"{accepted} findings it accepts are"
+    notices.append(f"baseline {where} not applied to the scored audit: {counted} scored")
+
+
 # --------------------------------------------------------------------------- coverage
 
 
-def _coverage(root: Path, config: Config, notices: list[str]) -> CoverageFacts | None:
+def _coverage(
+    root: Path, config: Config, notices: list[str], live_secrets: Sequence[Finding] | None
+) -> CoverageFacts | None:
+    """The coverage analysis as scoring facts; its input errors (a missing or invalid checks file) propagate.
+
+    Only a build without the analyzer leaves the areas "not measured"; an
+    error the user must fix is never turned into unmeasured areas, which
+    would raise the score. ``live_secrets`` (the audit's own working-tree
+    findings, no baseline applied) decide the load tests' "secrets from the
+    environment" check, so a baselined password in a test fails it here too.
+    """
     try:
         from auditkit.coverage import analyze
     except ImportError:
         notices.append("the load-test coverage analysis is not available in this build")
         return None
-    try:
+    if live_secrets is None:
         result = analyze(root, config)
-    except AuditkitError as exc:
-        notices.append(f"load-test coverage was not measured: {exc}")
-        return None
+    else:
+        found = tuple(live_secrets)
+        result = analyze(root, config, secret_finder=lambda _paths: found)
     notices.extend(str(n) for n in getattr(result, "notices", ()) or ())
     return coverage_facts(result, config)
 

@@ -152,7 +152,8 @@ def find_config_file(start: Path) -> Path | None:
 
     Walks from ``start`` up to the top of its git work tree (or only ``start``
     itself outside git): ``.auditkit.toml`` first, then a ``pyproject.toml``
-    holding ``[tool.auditkit]``.
+    holding ``[tool.auditkit]``. A ``pyproject.toml`` that cannot be read or
+    parsed raises :class:`~auditkit.errors.ConfigError` (it may be the config).
     """
     start = start.resolve()
     if start.is_file():
@@ -176,12 +177,29 @@ def _folders_up_to_worktree_top(start: Path) -> list[Path]:
 
 
 def _has_tool_auditkit(pyproject: Path) -> bool:
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+    """Whether ``pyproject`` holds ``[tool.auditkit]``.
+
+    A file that cannot be read or parsed is an error, not a "no": it may hold
+    the project's settings, and scanning with the defaults instead would
+    silently drop them (allowlists, thresholds, rules).
+    """
+    data = _read_toml(pyproject, hint="; fix it, or pass --config to use another file")
     tool = data.get("tool")
     return isinstance(tool, dict) and "auditkit" in tool
+
+
+def _read_toml(path: Path, hint: str = "") -> dict[str, Any]:
+    """Parse a config file; :class:`ConfigError` naming the file when it is missing, unreadable or not TOML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.__class__.__name__}){hint}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}{hint}") from None
 
 
 def load_config(start: Path, explicit: Path | None = None) -> Config:
@@ -196,16 +214,7 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
         base = start.resolve()
         return Config.default(base.parent if base.is_file() else base)
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.__class__.__name__})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = _read_toml(path)
     table = _auditkit_table(path, data)
     return parse_config(table, path)
 

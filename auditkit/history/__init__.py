@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from auditkit.history.records import AreaRecord, RunRecord, compare_runs, record_from_report
-from auditkit.history.store import HistoryStore, default_location, mask_url, open_store
+from auditkit.history.store import HistoryStore, default_location, open_store
 
 __all__ = [
     "AreaRecord",
@@ -15,7 +15,6 @@ __all__ = [
     "RunRecord",
     "compare_runs",
     "default_location",
-    "mask_url",
     "open_store",
     "record_from_report",
 ]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditkit.dsn import mask_dsn
 from auditkit.errors import HistoryStoreError
 from auditkit.history.records import RunRecord
-from auditkit.history.store import HistoryStore, mask_url, runs_query
+from auditkit.history.store import HistoryStore, runs_query
 
 __all__ = ["PostgresStore"]
 
@@ -47,7 +48,8 @@ class PostgresStore(HistoryStore):
     def __init__(self, url: str) -> None:
         import psycopg
 
-        self.location = mask_url(url)
+        self.location = mask_dsn(url)
+        self._url = url
         self._psycopg = psycopg
         try:
             self._conn: Any = psycopg.connect(url, connect_timeout=15)
@@ -61,7 +63,8 @@ class PostgresStore(HistoryStore):
 
     def _why(self, exc: Exception) -> str:
         # psycopg messages can echo the connection string; never show a password.
-        return mask_url(str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        return mask_dsn(first, source=self._url)
 
     def append(self, record: RunRecord) -> RunRecord:
         """Insert one run in its own transaction."""

@@ -1,8 +1,9 @@
 """The run history store interface and how its location is chosen.
 
 Location, first that applies: ``AUDITKIT_HISTORY_URL``; ``[scan]
-history_store`` in the config (a path relative to the config file, or a
-``postgresql://`` URL); ``$XDG_DATA_HOME/auditkit/history.sqlite3`` (default
+history_store`` in the config (a path relative to the config file, a
+``postgresql://`` URL or a libpq ``host=... dbname=...`` string);
+``$XDG_DATA_HOME/auditkit/history.sqlite3`` (default
 ``~/.local/share/auditkit/history.sqlite3``).
 """
 
@@ -15,9 +16,11 @@ from pathlib import Path
 from types import TracebackType
 
 from auditkit.config import Config
+from auditkit.dsn import is_conninfo, is_postgres_url
+from auditkit.errors import HistoryStoreError
 from auditkit.history.records import RunRecord
 
-__all__ = ["HistoryStore", "default_location", "mask_url", "open_store", "runs_query"]
+__all__ = ["HistoryStore", "default_location", "open_store", "runs_query"]
 
 HISTORY_ENV = "AUDITKIT_HISTORY_URL"
 
@@ -79,15 +82,10 @@ def default_location(config: Config | None = None) -> str:
 
 
 def _is_postgres(location: str) -> bool:
-    return location.startswith(("postgresql://", "postgres://"))
+    return is_postgres_url(location) or is_conninfo(location)
 
 
-_USERINFO = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
-
-
-def mask_url(location: str) -> str:
-    """``location`` with any password replaced by ``***``."""
-    return _USERINFO.sub(r"\1:***@", location)
+_OTHER_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def open_store(location: str | None = None, config: Config | None = None) -> HistoryStore:
@@ -100,6 +98,12 @@ def open_store(location: str | None = None, config: Config | None = None) -> His
         from auditkit.history.postgres import PostgresStore
 
         return PostgresStore(location)
+    scheme = _OTHER_URL.match(location)
+    if scheme is not None:
+        # Not echoed: the URL may carry a password. Taken as a path, it would become folders named after it.
+        raise HistoryStoreError(
+            f"history store: unsupported URL scheme {scheme.group()!r}; give a SQLite file path or a postgresql:// URL"
+        )
     from auditkit.history.sqlite import SqliteStore
 
     return SqliteStore(Path(location))

@@ -30,8 +30,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from auditkit.dsn import dsn_has_password, mask_dsn
 from auditkit.errors import ProbeError
-from auditkit.probes.dbconn import ConnTarget, dsn_has_password, resolve_connection
+from auditkit.probes.dbconn import ConnTarget, resolve_connection
 from auditkit.probes.result import ProbeResult
 from auditkit.probes.runtime import (
     Controller,
@@ -322,7 +323,7 @@ class _DbEngine:
             admin = await self.connect(read_only=True)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             kind, code = _error_kind(exc)
-            detail = f"SQLSTATE {code}: {exc}" if code else exc.__class__.__name__
+            detail = mask_dsn(f"SQLSTATE {code}: {exc}", source=self.target.dsn) if code else exc.__class__.__name__
             raise ProbeError(f"cannot connect to {self.target.display} ({detail})") from None
         try:
             self.server = await _server_facts(admin)

@@ -9,46 +9,14 @@ This module imports no database driver.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from auditkit.dsn import conninfo_pairs, dsn_has_password, is_postgres_url, mask_dsn
 from auditkit.errors import CredentialError, ProbeError
 
-__all__ = ["ConnTarget", "dsn_has_password", "mask_dsn", "resolve_connection"]
-
-_KV = re.compile(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
-
-
-def _is_url(dsn: str) -> bool:
-    return dsn.startswith(("postgresql://", "postgres://"))
-
-
-def _kv_pairs(dsn: str) -> dict[str, str]:
-    return {k.lower(): v.strip("'") for k, v in _KV.findall(dsn)}
-
-
-def dsn_has_password(dsn: str) -> bool:
-    """True when a URL or key=value DSN carries a password."""
-    if _is_url(dsn):
-        parts = urlsplit(dsn)
-        return parts.password is not None or "password" in {k.lower() for k in parse_qs(parts.query)}
-    return "password" in _kv_pairs(dsn)
-
-
-def mask_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by ``***`` (URL or key=value form)."""
-    if _is_url(dsn):
-        parts = urlsplit(dsn)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, _, hostport = netloc.rpartition("@")
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:***@{hostport}" if ":" in userinfo else f"{user}@{hostport}"
-        query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
-        return parts._replace(netloc=netloc, query=query).geturl()
-    return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn)
+__all__ = ["ConnTarget", "resolve_connection"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +60,7 @@ def resolve_connection(dsn: str | None, env: Mapping[str, str], origin: str = "-
     user = env.get("PGUSER")
     database = env.get("PGDATABASE")
     if dsn is not None:
-        if _is_url(dsn):
+        if is_postgres_url(dsn):
             parts = urlsplit(dsn)
             query = {k.lower(): v[-1] for k, v in parse_qs(parts.query).items()}
             host = unquote(parts.hostname or "") or query.get("host") or host
@@ -103,7 +71,7 @@ def resolve_connection(dsn: str | None, env: Mapping[str, str], origin: str = "-
             user = unquote(parts.username) if parts.username else query.get("user", user)
             database = unquote(parts.path.lstrip("/")) or query.get("dbname", database)
         else:
-            kv = _kv_pairs(dsn)
+            kv = conninfo_pairs(dsn)
             host = kv.get("host", kv.get("hostaddr", host))
             port = int(kv.get("port", port))
             user = kv.get("user", user)

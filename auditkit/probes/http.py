@@ -61,7 +61,7 @@ from auditkit.probes.runtime import (
     lag_monitor,
     run_engine,
 )
-from auditkit.probes.safety import check_caps, check_target
+from auditkit.probes.safety import check_caps, check_target, url_credential
 from auditkit.probes.settings import EnvRef, HttpSettings, Scenario, Step
 from auditkit.probes.thresholds import Threshold, parse_thresholds
 
@@ -83,16 +83,18 @@ class _Target:
 
 
 def _parse_target(url: str) -> _Target:
+    # First, so that no later message quotes a URL with a credential in it.
+    where = url_credential(url)
+    if where is not None:
+        raise CredentialError(
+            f"the target URL carries a credential in {where}; credentials are taken only from the environment "
+            '(a profile header such as Authorization = { env = "API_TOKEN", prefix = "Bearer " })'
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise ProbeError(f"target {url!r}: only http:// and https:// URLs are supported")
     if not parts.hostname:
         raise ProbeError(f"target {url!r}: no host")
-    if parts.password is not None or parts.username is not None:
-        raise CredentialError(
-            "the target URL carries user:password; credentials are taken only from the environment "
-            '(a profile header such as Authorization = { env = "API_TOKEN", prefix = "Bearer " })'
-        )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
@@ -498,8 +500,13 @@ class _Engine:
                 holder[0] = conn
             if started is None:
                 t_begin = time.perf_counter()
+            # Counted as aborted until it is answered or fails: a request cut off by the end of
+            # the run (task cancelled) was still sent, and the target may have served it.
+            stats.aborted += 1
             status, body = await conn.send(data, tpl.needs_body, tpl.method == "HEAD", loop)
+            stats.aborted -= 1
         except _ResponseError as exc:
+            stats.aborted -= 1
             done = time.perf_counter()
             stats.requests += 1
             step.requests += 1
@@ -618,6 +625,9 @@ class _Engine:
         deadline = time.perf_counter() + grace
         while time.perf_counter() < deadline and any(c.busy_since is not None for c in self.conns):
             await asyncio.sleep(0.01)
+        # A response that arrived in the loop iteration that saw the connections idle has woken its
+        # task but the task has not run yet; one turn of the loop lets it count the request.
+        await asyncio.sleep(0)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -979,6 +989,11 @@ def _build_result(
         notices.append(
             f"{stats.dropped} scheduled requests were dropped: they could not start within the "
             f"{settings.timeout:g}s timeout"
+        )
+    if stats.aborted:
+        notices.append(
+            f"{stats.aborted} requests were still unanswered when the run stopped and were cut off; "
+            "they are not in the request count or the latencies"
         )
     if interrupted:
         notices.append("interrupted: the result covers the part of the run that completed")

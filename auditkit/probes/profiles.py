@@ -22,6 +22,7 @@ from typing import Any
 
 from auditkit.config import ProbesConfig
 from auditkit.errors import CredentialError, DataFileError, ProbeError
+from auditkit.probes.safety import url_credential
 from auditkit.probes.settings import (
     WORKLOADS,
     Check,
@@ -215,6 +216,17 @@ class _Parser:
             raise self.credential(field, 'take it from the environment: { env = "NAME" }')
         return value
 
+    def url(self, value: str, field: str) -> str:
+        """A target URL or request path: no userinfo, no credential in the query."""
+        where = url_credential(value)
+        if where is not None:
+            raise self.credential(
+                field,
+                f"{where} carries one; send it in a header from the environment "
+                '(X-Api-Key = { env = "API_KEY" }) or fill it from the scenario\'s data file ({{column}})',
+            )
+        return self.literal(value, field)
+
     # ------------------------------------------------------------------ sections
 
     def profile(self, data: Mapping[str, Any]) -> Profile:
@@ -242,7 +254,7 @@ class _Parser:
                     "write the URL here, or pass --target; "
                     'a target from the environment is passed as --target "$TARGET_URL"',
                 )
-            target = self.literal(self.string(raw, "target"), "target")
+            target = self.url(self.string(raw, "target"), "target")
         load = self.table(data, "load", "load") or {}
         self.keys(
             load,
@@ -346,7 +358,7 @@ class _Parser:
             raise self.fail(
                 f"{where}.method", f"expected one of {', '.join(sorted(_METHODS))}, got {method!r}"
             )
-        path = self.literal(self.string(item.get("path", "/"), f"{where}.path"), f"{where}.path")
+        path = self.url(self.string(item.get("path", "/"), f"{where}.path"), f"{where}.path")
         if not path.startswith("/"):
             raise self.fail(f"{where}.path", "must start with / (it is appended to the target URL)")
         name = self.string(item.get("name", f"{method} {path}"), f"{where}.name")
@@ -459,7 +471,7 @@ class _Parser:
         dsn = None
         if "dsn" in table:
             dsn = self.string(table["dsn"], "db.dsn")
-            from auditkit.probes.dbconn import dsn_has_password
+            from auditkit.dsn import dsn_has_password
 
             if dsn_has_password(dsn):
                 raise CredentialError(

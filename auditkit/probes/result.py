@@ -111,6 +111,9 @@ class ProbeResult:
     """Open model: scheduled requests never sent (later than the timeout when their turn came)."""
     late: int = 0
     """Open model: requests sent later than their intended start (by more than the lateness tolerance)."""
+    aborted: int = 0
+    """Requests sent but still unanswered when the run stopped and cut off: not in ``requests``, errors or
+    latency. The target saw between ``requests`` and ``requests + aborted`` of the probe's requests."""
     generator: GeneratorHealth = field(default_factory=lambda: GeneratorHealth(False))
     breaker_tripped: bool = False
     breaker_reason: str | None = None
@@ -256,6 +259,7 @@ class ProbeResult:
             "checks": [c.to_dict() for c in self.checks],
             "dropped": self.dropped,
             "late": self.late,
+            "aborted": self.aborted,
             "generator": self.generator.to_dict(),
             "breaker": {"tripped": self.breaker_tripped, "reason": self.breaker_reason},
             "interrupted": self.interrupted,

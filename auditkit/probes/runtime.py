@@ -87,6 +87,8 @@ class Stats:
         self.failed = 0
         self.dropped = 0
         self.late = 0
+        self.aborted = 0
+        """Requests sent but cut off when the run stopped (no answer, no error): counted nowhere else."""
         self.scheduled = 0
         self.peak_active = 0
         self.exhausted = False
@@ -117,7 +119,15 @@ class Stats:
             },
             "errors": self.errors,
             "checks": self.checks,
-            "counts": [self.requests, self.failed, self.dropped, self.late, self.scheduled, self.peak_active],
+            "counts": [
+                self.requests,
+                self.failed,
+                self.dropped,
+                self.late,
+                self.scheduled,
+                self.peak_active,
+                self.aborted,
+            ],
             "exhausted": self.exhausted,
             "cpu": self.cpu,
             "wall": self.wall,
@@ -139,13 +149,14 @@ class Stats:
             mine_check = self.checks.setdefault(k, [0, 0])
             mine_check[0] += ok
             mine_check[1] += bad
-        requests, failed, dropped, late, scheduled, peak = state["counts"]
+        requests, failed, dropped, late, scheduled, peak, aborted = state["counts"]
         self.requests += requests
         self.failed += failed
         self.dropped += dropped
         self.late += late
         self.scheduled += scheduled
         self.peak_active += peak
+        self.aborted += aborted
         self.exhausted = self.exhausted or state["exhausted"]
         self.cpu += state["cpu"]
         self.wall = max(self.wall, state["wall"])
@@ -438,6 +449,7 @@ def build_result(
         checks=checks,
         dropped=stats.dropped,
         late=stats.late,
+        aborted=stats.aborted,
         generator=health,
         breaker_tripped=trip is not None,
         breaker_reason=f"{trip.reason} (after {trip.at_s:g}s)" if trip else None,

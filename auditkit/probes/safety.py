@@ -4,21 +4,54 @@ A probe only sends load to a loopback address unless the user named the host
 (``--allow-host`` or ``[probes] allow_hosts``). Rate, duration and virtual users
 are capped by :class:`~auditkit.config.ProbesConfig`. The breaker stops a run
 when the error rate over a sliding window passes a limit, so a probe never
-keeps hammering a service that is already failing.
+keeps hammering a service that is already failing. :func:`url_credential`
+finds a literal credential in a target URL or a request path (userinfo, or a
+query parameter such as ``api_key=``), which is refused wherever it is written.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
 from auditkit.config import ProbesConfig
 from auditkit.errors import ProbeError, UnsafeTargetError
 
-__all__ = ["CircuitBreaker", "check_caps", "check_target", "is_loopback_host"]
+__all__ = ["CircuitBreaker", "check_caps", "check_target", "is_loopback_host", "url_credential"]
+
+# Query parameter names (lower case, '-' as '_') that carry a credential: API keys, tokens, passwords,
+# signed-URL signatures. Names merely ending in "key" (sort_key) are not among them.
+_CREDENTIAL_PARAM = re.compile(
+    r"^(?:key|api_?key|token|access_?token|auth|auth_?token|secret|signature|sig|password|passwd|pwd"
+    r"|x_amz_(?:signature|credential|security_token)|x_goog_(?:signature|credential))$"
+    r"|_(?:token|secret|password|passwd|signature|api_?key)$"
+)
+_PLACEHOLDER_ONLY = re.compile(r"^\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}$")
+
+
+def url_credential(url: str) -> str | None:
+    """What in ``url`` (a full URL or a path with a query) is a literal credential, or ``None``.
+
+    The answer names the place (``user:password@``, ``the query parameter 'api_key'``), never the value.
+    A ``{{column}}`` placeholder filled from a scenario's data file is not a literal.
+    """
+    if "://" in url:
+        rest = url.split("://", 1)[1]
+        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        # A password may hold '/', '?' or '#', so an '@' after one of them can still end a userinfo;
+        # "host:8080/@me" is a port and a path, not one.
+        head = re.split(r"[/?#]", rest.rsplit("@", 1)[0], maxsplit=1)[0] if "@" in rest else ""
+        if "@" in authority or (":" in head and not head.rsplit(":", 1)[1].isdigit()):
+            return "userinfo (user:password@)"
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if value and not _PLACEHOLDER_ONLY.match(value) and _CREDENTIAL_PARAM.search(name.lower().replace("-", "_")):
+            return f"the query parameter {name!r}"
+    return None
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 

@@ -16,7 +16,6 @@ from auditkit.history import (
     RunRecord,
     compare_runs,
     default_location,
-    mask_url,
     open_store,
     record_from_report,
 )
@@ -81,7 +80,39 @@ def test_default_location_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert default_location(cfg) == str(tmp_path / "runs" / "h.db")
     monkeypatch.setenv("AUDITKIT_HISTORY_URL", "postgresql://u:pw@127.0.0.1:1/db")
     assert default_location(cfg) == "postgresql://u:pw@127.0.0.1:1/db"
-    assert mask_url("postgresql://u:pw@127.0.0.1:1/db") == "postgresql://u:***@127.0.0.1:1/db"
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgresql://app@127.0.0.1:1/db?password=PlantQueryPw_Qq1", "PlantQueryPw"),
+        ("postgres://app:Pl@nt/Slash_Ww3@127.0.0.1:1/db", "Slash_Ww3"),
+        ("postgresql://app:PlantUserinfoPw_Uu7@127.0.0.1:1/db", "PlantUserinfoPw"),
+        ("host=127.0.0.1 port=1 dbname=db password=PlantKvPw_Kk2", "PlantKvPw"),
+    ],
+)
+def test_an_unreachable_postgres_store_never_shows_its_password(
+    url: str, secret: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a location mistaken for a file path would be created here
+    from click.testing import CliRunner
+
+    from auditkit.cli import main
+
+    for args, env in ((["history"], {"AUDITKIT_HISTORY_URL": url}), (["history", "--history-store", url], {})):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 2
+        assert "cannot open the run history" in result.output
+        assert secret not in result.output and "***" in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_another_url_scheme_is_refused_without_echoing_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HistoryStoreError, match="unsupported URL scheme") as caught:
+        open_store("postgress://app:PlantTypoPw_Tt1@127.0.0.1/db")
+    assert "PlantTypoPw" not in str(caught.value)
+    assert not any(tmp_path.iterdir()), "no folder named after the URL"
 
 
 _WRITER = """

@@ -76,6 +76,48 @@ method = "POST"
         load_profile(path)
 
 
+@pytest.mark.parametrize(
+    "param", ["api_key", "apikey", "token", "access_token", "password", "key", "secret", "signature", "X-Amz-Signature"]
+)
+def test_a_credential_in_a_step_path_query_is_refused(tmp_path: Path, param: str) -> None:
+    value = "PlantProfQ_Pz4abc"  # not token-shaped: only its parameter name gives it away
+    path = _write(tmp_path, f'[[scenarios]]\nname = "s"\n[[scenarios.steps]]\npath = "/x?page=2&{param}={value}"\n')
+    with pytest.raises(CredentialError) as info:
+        load_profile(path)
+    message = str(info.value)
+    assert str(path) in message and "scenarios[0].steps[0].path" in message and repr(param) in message
+    assert value not in message
+
+
+@pytest.mark.parametrize(
+    ("target", "place"),
+    [
+        ("http://127.0.0.1:3000/?access_token=PlantTargetQ_Tq8xyz", "access_token"),
+        ("http://svc:PlantUserinfo_Ui5@127.0.0.1:3000/", "userinfo"),
+        ("http://svc:Plant/Slash@Ui6@127.0.0.1:3000/", "userinfo"),
+    ],
+)
+def test_a_credential_in_the_target_url_is_refused(tmp_path: Path, target: str, place: str) -> None:
+    path = _write(tmp_path, f'target = "{target}"\n[[scenarios]]\nname = "s"\n[[scenarios.steps]]\npath = "/"\n')
+    with pytest.raises(CredentialError) as info:
+        load_profile(path)
+    message = str(info.value)
+    assert f"{path}: target:" in message and place in message
+    assert "Plant" not in message
+
+
+def test_ordinary_queries_and_placeholders_in_paths_are_accepted(tmp_path: Path) -> None:
+    (tmp_path / "keys.csv").write_text("token\nabc\n")
+    path = _write(
+        tmp_path,
+        'target = "http://127.0.0.1:3000/api?v=2"\n[[scenarios]]\nname = "s"\ndata = "keys.csv"\n'
+        '[[scenarios.steps]]\npath = "/search?q=concert&sort_key=date&token={{token}}&key="\n',
+    )
+    profile = load_profile(path)
+    assert profile.http is not None
+    assert profile.http.scenarios[0].steps[0].path.startswith("/search?q=concert")
+
+
 def test_placeholders_and_env_refs_are_accepted(tmp_path: Path) -> None:
     (tmp_path / "users.csv").write_text("email,password\na@example.com,x\n")
     path = _write(

@@ -173,3 +173,96 @@ def test_real_process_progress_is_quiet_off_a_tty(tmp_path: Path, env: dict[str,
     assert proc.returncode == 0, proc.stderr
     assert "[1]" not in proc.stderr, "no progress display when stderr is not a terminal"
     assert json.loads(proc.stdout)["schema_version"] == "1.0"
+
+
+def _aws_keys(count: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)  # generated, distinct, never EXAMPLE-shaped
+    return ["AKIA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)) for _ in range(count)]
+
+
+@pytest.mark.parametrize("count", [1, 7])
+def test_each_secret_in_head_is_reported_once(tmp_path: Path, env: dict[str, str], count: int) -> None:
+    repo = tmp_path / "many"
+    (repo / "deploy").mkdir(parents=True)
+    keys = _aws_keys(count, seed=count)
+    (repo / "deploy" / "creds.env").write_text("".join(f"AWS_ACCESS_KEY_ID_{i}={k}\n" for i, k in enumerate(keys)))
+    git(repo.parent, "init", "-q", str(repo))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "add credentials")
+    out = tmp_path / "out"
+    code, _, stderr = _scan(str(repo), "--out", str(out), "--no-record", "--report", "json", "--report", "sarif")
+    assert code == 0, stderr
+    doc = json.loads((out / "auditkit-report.json").read_text())
+    findings = next(a for a in doc["areas"] if a["id"] == "hardcoded_secrets")["findings"]
+    keys_seen = [f["key"] for f in findings]
+    assert len(keys_seen) == len(set(keys_seen)), "a finding key appears more than once"
+    assert len({f["fingerprint"] for f in findings}) == count
+    assert len(findings) == count, "one finding per secret and file"
+    assert all(f["commit"] is None and f["introduced"]["subject"] == "add credentials" for f in findings)
+    assert all(len(g["occurrences"]) == 2 for g in doc["secrets"]["groups"]), "the working tree and the commit"
+    sarif = json.loads((out / "auditkit.sarif").read_text())
+    prints = [r["partialFingerprints"]["auditkitFindingKey/v1"] for r in sarif["runs"][0]["results"]]
+    assert sorted(prints) == sorted(keys_seen)
+
+
+def test_a_secrets_baseline_does_not_hide_live_credentials_from_the_score(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    repo = _repo(tmp_path)
+    accepted = CliRunner().invoke(main, ["baseline", str(repo)])
+    assert accepted.exit_code == 0, accepted.output
+    assert (repo / ".auditkit-baseline.json").is_file()
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "accept the current findings")
+    out = tmp_path / "out"
+    code, _, stderr = _scan(str(repo), "--out", str(out), "--no-record", "--report", "json")
+    assert code == 0, stderr
+    doc = json.loads((out / "auditkit-report.json").read_text())
+    secrets = next(a for a in doc["areas"] if a["id"] == "hardcoded_secrets")
+    assert secrets["score"] == 0.0 and secrets["status"] == "critical"
+    assert doc["secrets"]["groups"][0]["in_head"] is True
+    assert any(c["id"] == "live-credential-in-head" for c in doc["caps"])
+    notice = next(n for n in doc["notices"] if "baseline" in n)
+    assert ".auditkit-baseline.json not applied to the scored audit" in notice
+    assert "1 finding it accepts is scored" in notice
+    assert "baseline" in stderr
+
+
+@pytest.mark.parametrize(
+    "checks", [None, "[[check]]\nid = 'no-fields'\n"], ids=["missing checks file", "invalid checks file"]
+)
+def test_a_bad_coverage_checks_file_fails_the_scan_like_coverage(
+    tmp_path: Path, env: dict[str, str], checks: str | None
+) -> None:
+    repo = _repo(tmp_path)
+    (repo / ".auditkit.toml").write_text('[coverage]\nchecks_file = "my-checks.toml"\n')
+    if checks is not None:
+        (repo / "my-checks.toml").write_text(checks)
+    coverage = CliRunner().invoke(main, ["coverage", str(repo)])
+    assert coverage.exit_code == 2 and "my-checks.toml" in coverage.stderr
+    out = tmp_path / "out"
+    code, stdout, stderr = _scan(str(repo), "--out", str(out), "--no-record")
+    assert code == 2
+    assert stderr.strip().splitlines()[-1] == coverage.stderr.strip().splitlines()[-1]
+    assert "Overall score" not in stdout and not out.exists()
+
+
+def test_a_baselined_password_in_a_load_test_still_fails_its_quality_check(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    repo = tmp_path / "platform"
+    script = repo / "operations" / "load-tests" / "load-test.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text(
+        f'#!/bin/sh\nab -n 100 -c 10 "$API_URL/health"\nPGPASSWORD={PASSWORD} psql -U postgres -c "SELECT 1"\n'
+    )
+    git(repo.parent, "init", "-q", str(repo))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "add load test")
+    assert CliRunner().invoke(main, ["baseline", str(repo)]).exit_code == 0
+    code, stdout, stderr = _scan(str(repo), "--no-record", "--report", "json", "--out", "-")
+    assert code == 0, stderr
+    test = next(t for t in json.loads(stdout)["coverage"]["tests"] if t["path"] == "operations/load-tests/load-test.sh")
+    assert any(i.startswith("Secrets from the environment: hard-coded credential at line 3") for i in test["issues"])
