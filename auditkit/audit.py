@@ -216,7 +216,12 @@ def _secrets(
     """
     from auditkit.secrets import scan_secrets
 
+    from auditkit.secrets.sources import git_toplevel
+
     past = None
+    # With history, paths are relative to the repository's top (history's own frame) even when a
+    # sub-folder is audited, so one secret is one path in both scans.
+    frame = (git_toplevel(root) or root) if history else root
     if not history:
         head = scan_secrets([root], config=config, root=root, use_baseline=False)
     else:
@@ -226,9 +231,11 @@ def _secrets(
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            pending = pool.submit(scan_secrets, [root], config=config, root=root, use_baseline=False)
+            pending = pool.submit(scan_secrets, [root], config=config, root=frame, use_baseline=False)
             try:
-                past = scan_secrets([root], config=config, root=root, history=True, use_baseline=False)
+                past = scan_secrets(
+                    [root], config=config, root=root, history=True, use_baseline=False, include_worktree=False
+                )
             except AuditkitError as exc:
                 notices.append(f"git history was not scanned: {exc}")
             head = pending.result()
@@ -317,10 +324,10 @@ def _one_per_place(head: Any, past: Any) -> tuple[Finding, ...]:
 def _baseline_notice(root: Path, config: Config, findings: Sequence[Finding], notices: list[str]) -> None:
     """Say that a secrets baseline exists but is not applied to the score, and how many findings it accepts."""
     from auditkit.errors import BaselineError
-    from auditkit.secrets.scan import _resolve_baseline
+    from auditkit.secrets.scan import resolve_baseline
 
     try:
-        baseline = _resolve_baseline(None, config, root)
+        baseline = resolve_baseline(None, config, root)
     except BaselineError as exc:
         notices.append(f"secrets baseline not applied to the scored audit (it cannot be read: {exc})")
         return

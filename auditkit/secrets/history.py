@@ -255,7 +255,9 @@ def _is_utf8(lines: list[tuple[int, bytes]]) -> bool:
     return True
 
 
-def _log_command(top: Path, since: str | None, rev_range: str | None, stdin_revs: bool) -> list[str]:
+def _log_command(
+    top: Path, since: str | None, rev_range: str | None, stdin_revs: bool, pathspec: str | None = None
+) -> list[str]:
     cmd = [
         "git",
         "-C",
@@ -285,6 +287,8 @@ def _log_command(top: Path, since: str | None, rev_range: str | None, stdin_revs
         cmd += ["--end-of-options", rev_range]
     else:
         cmd.append("--all")
+    if pathspec:
+        cmd += ["--", pathspec]
     return cmd
 
 
@@ -294,8 +298,10 @@ def scan_history(
     since: str | None = None,
     rev_range: str | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    pathspec: str | None = None,
 ) -> HistoryOutcome:
-    """Scan the added lines of every commit (all refs, or ``rev_range``, after ``since``)."""
+    """Scan the added lines of every commit (all refs, or ``rev_range``, after ``since``; only
+    changes below ``pathspec``, a folder relative to the repository top, when given)."""
     from auditkit.secrets.scan import _Batch, scan_chunk
 
     info = repo_info(ctx.root)
@@ -329,7 +335,7 @@ def scan_history(
     pending: list[str] | None = None  # after a failure: the commits still to scan, fed through --stdin
     engine = ctx.engine
     while True:
-        cmd = _log_command(top, since, rev_range, pending is not None)
+        cmd = _log_command(top, since, rev_range, pending is not None, pathspec)
         errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr can never block the stream
         proc = subprocess.Popen(
             cmd,
@@ -380,7 +386,7 @@ def scan_history(
         # git stops at the first commit whose objects it cannot read; the stream's last commit is that one
         # (its patch is incomplete). Report it, skip it, and resume with the commits not yet seen.
         reason = stderr.strip().splitlines()[-1][:160] if stderr.strip() else f"git exited with {code}"
-        remaining = _remaining_commits(top, since, rev_range, done)
+        remaining = _remaining_commits(top, since, rev_range, done, pathspec)
         if last is None and remaining:
             last = remaining[0]
             done.add(last)
@@ -425,11 +431,15 @@ def clean_subject(engine: Any, commit: Provenance) -> Provenance:
     return dataclasses.replace(commit, subject=subject)
 
 
-def _remaining_commits(top: Path, since: str | None, rev_range: str | None, done: set[str]) -> list[str]:
+def _remaining_commits(
+    top: Path, since: str | None, rev_range: str | None, done: set[str], pathspec: str | None = None
+) -> list[str]:
     args = ["rev-list", "--full-history", "--date-order"]
     if since:
         args.append(f"--since={since}")
     args += ["--end-of-options", rev_range] if rev_range else ["--all"]
+    if pathspec:
+        args += ["--", pathspec]
     listed = _git(top, *args, check=False).split()
     return [c for c in listed if c not in done]
 

@@ -31,7 +31,7 @@ from auditkit.secrets.sources import (
     staged_chunks,
 )
 
-__all__ = ["ProgressCallback", "SecretGroup", "SecretsResult", "scan_secrets"]
+__all__ = ["ProgressCallback", "SecretGroup", "SecretsResult", "resolve_baseline", "scan_secrets"]
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 
@@ -373,11 +373,15 @@ def scan_secrets(
     use_baseline: bool = True,
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
+    include_worktree: bool = True,
 ) -> SecretsResult:
     """Scan ``paths`` (files or folders), or the staged changes (``staged``), or git history (``history``).
 
     ``root`` is what finding paths are relative to (default: the single folder
-    given, else the current directory). The baseline is ``baseline``, else
+    given, else the current directory); with ``history`` it is the top of the
+    repository, and a folder below the top limits the history walk to that
+    folder. ``include_worktree=False`` leaves the working tree out of a history
+    scan (for callers that scan it themselves). The baseline is ``baseline``, else
     ``[secrets] baseline``, else ``.auditkit-baseline.json`` beside the config
     or at the top of the work tree, when present.
     """
@@ -385,14 +389,18 @@ def scan_secrets(
     if root is None:
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path(".")
     root = root.resolve()
+    scope: Path | None = None
     if history:
-        root = git_toplevel(root) or root
+        top = git_toplevel(root)
+        if top is not None and top.resolve() != root:
+            scope = root
+        root = top or root
     config = config or load_config(root)
     sc = config.secrets
     where = f"{config.source}: [secrets]" if config.source else "[secrets]"
     ruleset = load_rules(sc.rules, sc.disable_rules, where=where)
     key = FingerprintKey.for_repository(root, sc.fingerprint_key_env)
-    base = _resolve_baseline(baseline, config, root) if use_baseline else None
+    base = resolve_baseline(baseline, config, root) if use_baseline else None
     ctx = _Context(ruleset, key, root, config.base_dir, sc.allow_paths, base, sc.max_file_size)
     notices: list[str] = []
     if base is not None:
@@ -402,11 +410,12 @@ def scan_secrets(
     if history:
         from auditkit.secrets.history import scan_history
 
-        outcome = scan_history(ctx, since=since, rev_range=rev_range, progress=progress)
+        pathspec = Path(os.path.relpath(scope, root)).as_posix() if scope is not None else None
+        outcome = scan_history(ctx, since=since, rev_range=rev_range, progress=progress, pathspec=pathspec)
         batch = outcome.batch
-        if outcome.top == root and not outcome.bare and not (since or rev_range):
+        if include_worktree and outcome.top == root and not outcome.bare and not (since or rev_range):
             # One secret, every appearance: the working tree (uncommitted edits included) joins history.
-            current = _scan_worktree(ctx, [root], sc.jobs if jobs is None else jobs)
+            current = _scan_worktree(ctx, [scope or root], sc.jobs if jobs is None else jobs)
             # A line history already reports (same secret, same path) is not a second appearance;
             # uncommitted ones, and those moved by a rename, are.
             committed = {(f.fingerprint, f.location.path) for f in batch.findings}
@@ -450,7 +459,9 @@ def scan_secrets(
     )
 
 
-def _resolve_baseline(explicit: Path | None, config: Config, root: Path) -> Baseline | None:
+def resolve_baseline(explicit: Path | None, config: Config, root: Path) -> Baseline | None:
+    """The baseline a scan of ``root`` uses: ``explicit``, else ``[secrets] baseline``, else an
+    ``.auditkit-baseline.json`` beside the config, at the work tree's top or in ``root``."""
     if explicit is not None:
         return load_baseline(explicit)
     if config.secrets.baseline is not None:

@@ -170,3 +170,26 @@ def test_cli_reports_bad_rev_range_with_exit_2(tmp_path: Path) -> None:
         text=True,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--rev-range" in proc.stderr
+
+
+def test_history_of_a_sub_folder_is_limited_to_it_and_framed_at_the_top(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    write(repo, "svc/a/run.sh", f"PGPASSWORD={PG_PASSWORD} psql\n")
+    write(repo, "other/run.sh", "PGPASSWORD=OtherSecret_77x psql\n")
+    commit(repo, "both")
+    result = scan_secrets([repo / "svc"], history=True)
+    assert {f.location.path for f in result.findings} == {"svc/a/run.sh"}
+    (group,) = result.groups
+    assert len(group.occurrences) == 1 and group.in_head is True
+
+
+def test_scored_audit_of_a_sub_folder_reports_each_secret_once(tmp_path: Path) -> None:
+    from auditkit.audit import run_audit
+    from auditkit.config import load_config
+
+    repo = init_repo(tmp_path / "r")
+    write(repo, "svc/a/run.sh", f"PGPASSWORD={PG_PASSWORD} psql\n")
+    commit(repo, "add")
+    report = run_audit(repo / "svc", load_config(repo / "svc"), history=True)
+    secret_findings = [f for f in report.findings if f.area.value == "secrets"]
+    assert [f.location.path for f in secret_findings] == ["svc/a/run.sh"]
