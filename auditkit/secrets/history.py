@@ -37,7 +37,7 @@ from auditkit.errors import GitError
 from auditkit.findings import Provenance
 from auditkit.gitrepo import repo_info
 from auditkit.secrets.fingerprint import redact
-from auditkit.secrets.sources import Chunk, _unquote_git_path, decode_text
+from auditkit.secrets.sources import Chunk, _unquote_git_path, decode_text, read_blobs
 
 __all__ = ["HistoryOutcome", "annotate_groups", "scan_history"]
 
@@ -485,31 +485,6 @@ def _follow(path: str, renames: dict[str, str]) -> list[str]:
     return chain
 
 
-def _head_blobs(top: Path, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
-    if not paths:
-        return
-    proc = subprocess.Popen(
-        ["git", "-C", str(top), "cat-file", "--batch"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
-        for path in paths:
-            proc.stdin.write(f"HEAD:{path}\n".encode())
-            proc.stdin.flush()
-            parts = proc.stdout.readline().split()
-            if len(parts) != 3 or parts[1] != b"blob":
-                continue
-            data = proc.stdout.read(int(parts[2]))
-            proc.stdout.read(1)
-            yield path, data
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=60)
-
-
 def annotate_groups(ctx: Any, groups: Sequence[Any], outcome: HistoryOutcome) -> tuple[Any, ...]:
     """Add ``in_head``, ``introduced`` and ``removed`` to each group of a history scan."""
     from auditkit.secrets.scan import _Batch, scan_chunk
@@ -524,8 +499,8 @@ def annotate_groups(ctx: Any, groups: Sequence[Any], outcome: HistoryOutcome) ->
     has_head = bool(_git(top, "rev-parse", "--verify", "-q", "HEAD", check=False).strip())
     if has_head:
         batch = _Batch()
-        for path, data in _head_blobs(top, candidates):
-            text = decode_text(data)
+        for path, data in read_blobs(top, candidates, "HEAD"):
+            text = decode_text(data) if data is not None else None
             if text is not None:
                 scan_chunk(hctx, Chunk(path, text), batch)
         in_head = {f.fingerprint for f in batch.findings}

@@ -27,6 +27,7 @@ __all__ = [
     "decode_text",
     "git_toplevel",
     "iter_worktree_files",
+    "read_blobs",
     "read_file_chunk",
     "staged_chunks",
 ]
@@ -283,8 +284,12 @@ def _staged_added_lines(top: Path) -> dict[str, set[int]]:
     return {path: lines for path, lines in added.items() if lines}
 
 
-def _staged_blobs(top: Path, paths: Sequence[str]) -> Iterator[tuple[str, bytes | None]]:
-    """Yield (path, staged content) through one ``git cat-file --batch`` process."""
+def read_blobs(top: Path, paths: Sequence[str], revision: str = "") -> Iterator[tuple[str, bytes | None]]:
+    """Yield (path, content at ``revision``) through one ``git cat-file --batch`` process.
+
+    ``revision`` "" reads the index (staged content), "HEAD" the last commit;
+    the content is ``None`` when the path has no blob there.
+    """
     if not paths:
         return
     proc = subprocess.Popen(
@@ -296,16 +301,14 @@ def _staged_blobs(top: Path, paths: Sequence[str]) -> Iterator[tuple[str, bytes 
     assert proc.stdin is not None and proc.stdout is not None
     try:
         for path in paths:
-            proc.stdin.write(b":" + path.encode("utf-8", "surrogateescape") + b"\n")
+            proc.stdin.write(f"{revision}:".encode() + path.encode("utf-8", "surrogateescape") + b"\n")
             proc.stdin.flush()
-            header = proc.stdout.readline()
-            parts = header.split()
+            parts = proc.stdout.readline().split()
             # "<sha> blob <size>", or "<name> missing" (the name may hold spaces)
             if len(parts) != 3 or parts[1] != b"blob" or not parts[2].isdigit():
                 yield path, None
                 continue
-            size = int(parts[2])
-            data = proc.stdout.read(size)
+            data = proc.stdout.read(int(parts[2]))
             proc.stdout.read(1)
             yield path, data
     finally:
@@ -331,7 +334,7 @@ def staged_chunks(
     names = sorted(added)
     if path_filter:
         names = [n for n in names if any(n == p or fnmatch.fnmatch(n, p) for p in path_filter)]
-    for name, data in _staged_blobs(top, names):
+    for name, data in read_blobs(top, names):
         display = _display(top / name, root)
         if data is None:
             skipped.append(Skipped(display, "staged blob not readable"))
