@@ -110,11 +110,17 @@ def load_checks(path: Path | None = None, disabled: Sequence[str] = ()) -> Check
     return parse_checks(data, str(file), disabled)
 
 
+_CHECKS_VERSION = 1
+
+
 def parse_checks(data: Mapping[str, Any], source: str, disabled: Sequence[str] = ()) -> CheckSet:
     """Validate an already parsed checks table; every error names ``source``, the entry and the field."""
     unknown = set(data) - {"version", "verdicts", "soak", "check", "rule", "category"}
     if unknown:
         raise DataFileError(f"{source}: unknown table {sorted(unknown)[0]!r}")
+    version = data.get("version", _CHECKS_VERSION)
+    if version != _CHECKS_VERSION:
+        raise DataFileError(f"{source}: version: {version!r} is not supported (this auditkit reads version 1)")
     checks: list[Check] = []
     seen: set[str] = set()
     for i, raw in enumerate(_list(data, "check", source)):

@@ -123,7 +123,7 @@ def _read(path: Path) -> Mapping[str, Any]:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise DataFileError(f"{path}: not valid YAML: {exc}") from None
+            raise DataFileError(f"{path}: not valid YAML: {_one_line_yaml_error(exc)}") from None
     else:
         try:
             data = tomllib.loads(text)
@@ -496,3 +496,12 @@ class _Parser:
             config=self.config,
             source=str(self.path),
         )
+
+
+def _one_line_yaml_error(exc: Exception) -> str:
+    """PyYAML's messages span several lines (with a source excerpt); keep the problem and where."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(problem).split())

@@ -121,3 +121,13 @@ def test_yaml_alias_bombs_stay_cheap(write: Write, tmp_path: Path) -> None:
     )
     r = analyze(tmp_path, default_config(tmp_path), secret_finder=None)
     assert {t.tool for t in r.load_tests} == {"ab", "artillery"}
+
+
+def test_checks_file_of_an_unknown_version_is_refused(tmp_path: Path) -> None:
+    from auditkit.resources import data_dir
+
+    text = (data_dir("loadchecks") / "checks.toml").read_text()
+    future = tmp_path / "checks.toml"
+    future.write_text(text.replace("version = 1", "version = 99", 1))
+    with pytest.raises(DataFileError, match=r"version: 99 is not supported"):
+        load_checks(future)

@@ -216,3 +216,12 @@ def test_unknown_profile_name() -> None:
 )
 def test_credential_shapes(text: str, expected: bool) -> None:
     assert looks_like_credential(text) is expected
+
+
+def test_yaml_profile_error_is_one_line_with_the_place(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nhttp:\n  target: [unclosed\n")
+    with pytest.raises(DataFileError) as err:
+        load_profile(str(bad))
+    message = str(err.value)
+    assert "\n" not in message and str(bad) in message and "line" in message
