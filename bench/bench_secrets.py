@@ -8,10 +8,12 @@
 * precommit: a commit of 5 changed files, `auditkit secrets --staged` vs
   `detect-secrets-hook` on the same files (median of repeated runs).
 * history: a real repository with >= 5,000 commits (``--repo``; default: a
-  local mirror of pallets/flask when present), `auditkit secrets --history`
-  vs the floor `git log -p --all`, plus peak RSS at three history sizes.
-  Objects missing from the mirror are excluded from the floor by pathspec
-  (auditkit reports and skips them on its own).
+  local mirror of pallets/flask when present, cloned with --no-checkout so
+  every tool sees the same refs), `auditkit secrets --history` vs the floor
+  `git log -p --all`, plus peak RSS at three history sizes, and truffleHog 2.x
+  (``--trufflehog PATH``, e.g. a venv with `pip install truffleHog==2.2.1`;
+  regex rules, no entropy) on the same clone. Objects missing from the mirror
+  are excluded from the floor by pathspec (auditkit reports and skips them).
 
 Run it on a quiet machine: the numbers are wall-clock times.
 """
@@ -190,10 +192,14 @@ def _missing_path_excludes(repo: Path) -> list[str]:
     return ["--", ".", *(f":(exclude){p}" for p in sorted(paths))]
 
 
-def part_history(repo: Path) -> None:
-    if not repo.exists():
-        print(f"\n## history: {repo} not found; pass --repo PATH (a repository with >= 5,000 commits)")
+def part_history(source: Path, trufflehog: str | None) -> None:
+    if not source.exists():
+        print(f"\n## history: {source} not found; pass --repo PATH (a repository with >= 5,000 commits)")
         return
+    WORK.mkdir(exist_ok=True)
+    repo = WORK / f"history-{source.parent.name if source.name == 'repo' else source.name}"
+    if not repo.exists():
+        subprocess.run(["git", "clone", "-q", "--no-checkout", str(source), str(repo)], check=True)
     commits = int(
         subprocess.run(
             ["git", "-C", str(repo), "rev-list", "--all", "--count"], capture_output=True, text=True
@@ -211,10 +217,11 @@ def part_history(repo: Path) -> None:
     print(f"git log -p --all          : {floor:7.2f} s")
     print(f"auditkit secrets --history: {ours:7.2f} s  peak RSS {rss:.0f} MB")
     print(f"ratio auditkit / git log -p: {ours / floor:.2f}  (target <= 3)")
-    trufflehog = shutil.which("trufflehog")
+    trufflehog = trufflehog or shutil.which("trufflehog")
     if trufflehog:
-        peer = sh([trufflehog, "--regex", "--entropy=False", f"file://{repo}"])
-        print(f"truffleHog 2.x            : {peer:7.2f} s  ratio to floor {peer / floor:.1f}")
+        peer = sh([trufflehog, "--regex", "--entropy=False", "--json", "--repo_path", str(repo), "file:///unused"])
+        print(f"truffleHog 2.x --regex    : {peer:7.2f} s  ratio to floor {peer / floor:.1f}  "
+              f"(auditkit / truffleHog {ours / peer:.3f})")
     print("peak RSS as history grows (--since):")
     dates = subprocess.run(
         ["git", "-C", str(repo), "log", "--all", "--format=%ct"], capture_output=True, text=True
@@ -235,6 +242,7 @@ def main() -> None:
     parser.add_argument(
         "--repo", type=Path, default=DEFAULT_REPO, help="repository for the history benchmark"
     )
+    parser.add_argument("--trufflehog", help="truffleHog 2.x executable to run beside auditkit on the history")
     args = parser.parse_args()
     print(f"# auditkit secret-scanning benchmark\nmachine: {machine()}")
     if args.part in ("worktree", "all"):
@@ -242,7 +250,7 @@ def main() -> None:
     if args.part in ("precommit", "all"):
         part_precommit()
     if args.part in ("history", "all"):
-        part_history(args.repo)
+        part_history(args.repo, args.trufflehog)
 
 
 if __name__ == "__main__":

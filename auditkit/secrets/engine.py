@@ -126,11 +126,14 @@ class Engine:
         return tuple(active)
 
     def applies(self, rule: Rule, path: str) -> bool:
-        """``rule.applies_to(path)``, memoised: the same paths come back in every commit."""
+        """``rule.applies_to(path)``, memoised for the few rules with path conditions: the same
+        paths come back in every commit. The cache is bounded, so memory stays flat on long histories."""
+        if not rule.paths and not rule.allow_paths:
+            return True
         key = (rule.id, path)
         cached = self._applies.get(key)
         if cached is None:
-            if len(self._applies) > 200_000:
+            if len(self._applies) >= 20_000:
                 self._applies.clear()
             cached = self._applies[key] = rule.applies_to(path)
         return cached

@@ -1,6 +1,9 @@
 """Git history as a source: every line each commit added, scanned exactly once.
 
-One streaming ``git log --all -p -U0 --cc -M`` process feeds the engine:
+``git rev-list --all`` lists the commits; batches of 1,000 are streamed through
+``git log -p -U0 --cc -M --no-walk --stdin`` into the engine (one git process per
+batch keeps git's own memory flat; each batch's patch is streamed, one commit
+record at a time):
 
 * ``-U0``: no context lines, so each secret is seen once, in the commit that added it;
 * ``--cc`` (dense combined diff) for merges: only lines that differ from *every*
@@ -47,6 +50,7 @@ _FORMAT = "--format=%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _CC_HUNK = re.compile(rb"^@@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@@+")
 _MAX_LISTED_NOTICES = 20
+_BATCH_COMMITS = 1000
 
 
 @dataclass
@@ -255,9 +259,8 @@ def _is_utf8(lines: list[tuple[int, bytes]]) -> bool:
     return True
 
 
-def _log_command(
-    top: Path, since: str | None, rev_range: str | None, stdin_revs: bool, pathspec: str | None = None
-) -> list[str]:
+def _log_command(top: Path, pathspec: str | None = None) -> list[str]:
+    """`git log` over the commits given on stdin (see :func:`_rev_list`), patches only below ``pathspec``."""
     cmd = [
         "git",
         "-C",
@@ -279,14 +282,7 @@ def _log_command(
         _FORMAT,
         "--diff-filter=ACMRT",
     ]
-    if since:
-        cmd.append(f"--since={since}")
-    if stdin_revs:
-        cmd += ["--no-walk=unsorted", "--stdin"]
-    elif rev_range:
-        cmd += ["--end-of-options", rev_range]
-    else:
-        cmd.append("--all")
+    cmd += ["--no-walk=unsorted", "--stdin"]
     if pathspec:
         cmd += ["--", pathspec]
     return cmd
@@ -302,7 +298,7 @@ def scan_history(
 ) -> HistoryOutcome:
     """Scan the added lines of every commit (all refs, or ``rev_range``, after ``since``; only
     changes below ``pathspec``, a folder relative to the repository top, when given)."""
-    from auditkit.secrets.scan import _Batch, scan_chunk
+    from auditkit.secrets.scan import _Batch
 
     info = repo_info(ctx.root)
     if info is None:
@@ -332,73 +328,31 @@ def scan_history(
     undecodable: list[str] = []
     started = time.monotonic()
     done: set[str] = set()
-    pending: list[str] | None = None  # after a failure: the commits still to scan, fed through --stdin
     engine = ctx.engine
-    while True:
-        cmd = _log_command(top, since, rev_range, pending is not None, pathspec)
-        errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr can never block the stream
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE if pending is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-        )
-        assert proc.stdout is not None
-        if pending is not None:
-            assert proc.stdin is not None
-            proc.stdin.write(("\n".join(pending) + "\n").encode())
-            proc.stdin.close()
-        last: str | None = None
-        for record in _prefetched(_records(proc.stdout)):
-            # Most commits cannot match anything: decide that on the raw record, before parsing lines.
-            text = record.decode("latin-1")
-            keywordless = engine.keywordless_candidates(record, text, _record_paths(record))
-            if keywordless or engine.has_keyword(text) or b"\nrename " in record:
-                commit, patches, renames = _parse_record(record, want_removed=False)
-                commit = clean_subject(engine, commit)
-                outcome.renames.update(renames)
-                _scan_commit(
-                    ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable, keywordless
-                )
-            else:
-                commit = _parse_record(record.partition(b"\n")[0], want_removed=False)[0]
-                if b"\nBinary files " in record:
-                    binaries.extend(f"{p}@{commit.commit[:10]}" for p in _binary_paths(record))
-            done.add(commit.commit)
-            last = commit.commit
-            outcome.order[commit.commit] = len(outcome.order)
-            outcome.commits += 1
-            if progress is not None and outcome.commits % 200 == 0:
-                rate = outcome.commits / max(time.monotonic() - started, 1e-6)
-                progress(
-                    {
-                        "commits": outcome.commits,
-                        "commits_per_s": f"{rate:.0f}",
-                        "findings": len(outcome.batch.findings),
-                    }
-                )
-        code = proc.wait()
-        errors.seek(0)
-        stderr = errors.read().decode("utf-8", "replace")
-        errors.close()
-        if code == 0:
-            break
-        # git stops at the first commit whose objects it cannot read; the stream's last commit is that one
-        # (its patch is incomplete). Report it, skip it, and resume with the commits not yet seen.
-        reason = stderr.strip().splitlines()[-1][:160] if stderr.strip() else f"git exited with {code}"
-        remaining = _remaining_commits(top, since, rev_range, done, pathspec)
-        if last is None and remaining:
-            last = remaining[0]
-            done.add(last)
-            outcome.order[last] = len(outcome.order)
-            outcome.commits += 1
-        if last is None:
-            outcome.notices.append(f"git log stopped early: {reason}")
-            break
-        outcome.notices.append(f"commit {last[:12]}: missing or unreadable object, patch skipped ({reason})")
-        pending = [c for c in remaining if c != last]
-        if not pending:
-            break
+    todo = _rev_list(top, since, rev_range, pathspec)
+    # Batches of commits, each walked by its own `git log --stdin`: git's memory grows with the
+    # number of commits one process has shown, so batching keeps the whole scan's footprint flat.
+    for first in range(0, len(todo), _BATCH_COMMITS):
+        pending = todo[first : first + _BATCH_COMMITS]
+        while pending:
+            last, code, reason = _walk(
+                top, pending, pathspec, ctx, outcome, done, binaries, undecodable, progress, started
+            )
+            if code == 0:
+                break
+            # git stops at the first commit whose objects it cannot read; the stream's last commit is
+            # that one (its patch is incomplete). Report it, skip it, resume with the commits not yet seen.
+            remaining = [c for c in pending if c not in done]
+            if last is None and remaining:
+                last = remaining[0]
+                done.add(last)
+                outcome.order[last] = len(outcome.order)
+                outcome.commits += 1
+            if last is None:
+                outcome.notices.append(f"git log stopped early: {reason}")
+                break
+            outcome.notices.append(f"commit {last[:12]}: missing or unreadable object, patch skipped ({reason})")
+            pending = [c for c in remaining if c != last]
     if progress is not None:
         rate = outcome.commits / max(time.monotonic() - started, 1e-6)
         progress(
@@ -419,6 +373,61 @@ def scan_history(
     return outcome
 
 
+def _walk(
+    top: Path,
+    commits: list[str],
+    pathspec: str | None,
+    ctx: Any,
+    outcome: HistoryOutcome,
+    done: set[str],
+    binaries: list[str],
+    undecodable: list[str],
+    progress: Callable[[dict[str, Any]], None] | None,
+    started: float,
+) -> tuple[str | None, int, str]:
+    """Scan ``commits`` with one `git log --no-walk --stdin`; return (last commit seen, exit code, error)."""
+    from auditkit.secrets.scan import scan_chunk
+
+    engine = ctx.engine
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr can never block the stream
+    proc = subprocess.Popen(
+        _log_command(top, pathspec), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    # git reads every revision from stdin before it writes anything, so this cannot deadlock.
+    proc.stdin.write(("\n".join(commits) + "\n").encode())
+    proc.stdin.close()
+    last: str | None = None
+    for record in _prefetched(_records(proc.stdout)):
+        # Most commits cannot match anything: decide that on the raw record, before parsing lines.
+        text = record.decode("latin-1")
+        keywordless = engine.keywordless_candidates(record, text, _record_paths(record))
+        if keywordless or engine.has_keyword(text) or b"\nrename " in record:
+            commit, patches, renames = _parse_record(record, want_removed=False)
+            commit = clean_subject(engine, commit)
+            outcome.renames.update(renames)
+            _scan_commit(ctx, commit, patches, outcome.batch, scan_chunk, binaries, undecodable, keywordless)
+        else:
+            commit = _parse_record(record.partition(b"\n")[0], want_removed=False)[0]
+            if b"\nBinary files " in record:
+                binaries.extend(f"{p}@{commit.commit[:10]}" for p in _binary_paths(record))
+        done.add(commit.commit)
+        last = commit.commit
+        outcome.order[commit.commit] = len(outcome.order)
+        outcome.commits += 1
+        if progress is not None and outcome.commits % 200 == 0:
+            rate = outcome.commits / max(time.monotonic() - started, 1e-6)
+            progress(
+                {"commits": outcome.commits, "commits_per_s": f"{rate:.0f}", "findings": len(outcome.batch.findings)}
+            )
+    code = proc.wait()
+    errors.seek(0)
+    stderr = errors.read().decode("utf-8", "replace").strip()
+    errors.close()
+    reason = stderr.splitlines()[-1][:160] if stderr else f"git exited with {code}"
+    return last, code, reason
+
+
 def clean_subject(engine: Any, commit: Provenance) -> Provenance:
     """The commit with any secret in its subject line redacted (subjects end up in every report)."""
     matches = engine.scan(Chunk("COMMIT_EDITMSG", commit.subject))
@@ -431,17 +440,15 @@ def clean_subject(engine: Any, commit: Provenance) -> Provenance:
     return dataclasses.replace(commit, subject=subject)
 
 
-def _remaining_commits(
-    top: Path, since: str | None, rev_range: str | None, done: set[str], pathspec: str | None = None
-) -> list[str]:
+def _rev_list(top: Path, since: str | None, rev_range: str | None, pathspec: str | None = None) -> list[str]:
+    """Every commit to scan, newest first, a parent always after its children (``--date-order``)."""
     args = ["rev-list", "--full-history", "--date-order"]
     if since:
         args.append(f"--since={since}")
     args += ["--end-of-options", rev_range] if rev_range else ["--all"]
     if pathspec:
         args += ["--", pathspec]
-    listed = _git(top, *args, check=False).split()
-    return [c for c in listed if c not in done]
+    return _git(top, *args, check=False).split()
 
 
 def _scan_commit(
