@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["SPIKE_FACTOR", "SPIKE_WINDOW_S", "ProfileFacts", "Segment", "analyze_profiles", "parse_duration"]
 
 SPIKE_FACTOR = 2.0
-"""A jump to at least this multiple of the previous level ..."""
+"""A rise to at least this multiple of a level already being held ..."""
 SPIKE_WINDOW_S = 60.0
 """... in less than this many seconds is a spike."""
 
@@ -92,20 +92,37 @@ def analyze_profiles(profiles: Sequence[tuple[float, Sequence[Segment]]]) -> Pro
             ramp_up = True
         if peak > 0 and last.end < peak and last.end <= last.start:
             ramp_down = True
-        previous: float | None = None
-        for seg in segments:
-            high = 0.5 * peak
-            # An instant jump from the previous level, or a steep rise within the window.
-            if previous is not None and seg.start >= SPIKE_FACTOR * max(previous, 1.0) and seg.start >= high:
-                spike = True
-            if (
-                seg.duration_s < SPIKE_WINDOW_S
-                and seg.end >= SPIKE_FACTOR * max(seg.start, 1.0)
-                and seg.end >= high
-            ):
-                spike = True
-            previous = seg.end
+        spike = spike or _has_spike(segments, peak)
         duration = max(duration, start_time + sum(s.duration_s for s in segments))
     if not seen:
         return None
     return ProfileFacts(ramp_up=ramp_up, ramp_down=ramp_down, spike=spike, duration_s=duration)
+
+
+def _has_spike(segments: Sequence[Segment], peak: float) -> bool:
+    """Whether the load jumps sharply above a non-zero level it was already running.
+
+    A rise counts when it starts from a level ``base > 0``, reaches at least
+    ``SPIKE_FACTOR * base`` (and half the peak) instantly or in under
+    ``SPIKE_WINDOW_S``, and ``base`` was established: jumped from between two
+    phases, held as a plateau, or above zero for ``SPIKE_WINDOW_S`` already.
+    The first ramp from zero, a staircase warm-up and a ramp-down are not spikes.
+    """
+    high = 0.5 * peak
+    previous: Segment | None = None
+    loaded_s = 0.0  # how long the load has been above zero without a pause
+    for seg in segments:
+        if previous is not None and previous.end > 0 and seg.start >= max(SPIKE_FACTOR * previous.end, high):
+            return True
+        if (
+            previous is not None
+            and 0 < seg.start < seg.end
+            and seg.duration_s < SPIKE_WINDOW_S
+            and seg.end >= max(SPIKE_FACTOR * seg.start, high)
+        ):
+            plateau = previous.start == previous.end == seg.start and previous.duration_s > 0
+            if plateau or loaded_s >= SPIKE_WINDOW_S:
+                return True
+        loaded_s = 0.0 if seg.end <= 0 else loaded_s + seg.duration_s
+        previous = seg
+    return False
