@@ -24,7 +24,7 @@ from auditkit.coverage.model import (
     ServiceCoverage,
     Summary,
 )
-from auditkit.coverage.quality import CheckSet, Rule, load_checks, score
+from auditkit.coverage.quality import WRITE_METHODS, CheckSet, Rule, load_checks, score
 from auditkit.coverage.routes.base import FileRoutes, assemble
 from auditkit.coverage.services import Service, discover_services, glob_match
 from auditkit.coverage.tools import all_tools
@@ -368,10 +368,13 @@ def _categories(t: Facts, checks: CheckSet) -> tuple[str, ...]:
     if len(distinct) >= 4 and len(resources - {""}) >= 3 and t.values.get("think_time"):
         signals.add("journey")
     text = " ".join([t.path, *t.names, *(r.path for r in t.requests)])
+    writes = " ".join(r.path for r in t.requests if r.method in WRITE_METHODS)
     return tuple(
         cat.id
         for cat in checks.categories
-        if any(s in signals for s in cat.signals) or any(p.search(text) for p in cat.patterns)
+        if any(s in signals for s in cat.signals)
+        or any(p.search(text) for p in cat.patterns)
+        or (writes and any(p.search(writes) for p in cat.write_patterns))
     )
 
 

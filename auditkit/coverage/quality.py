@@ -14,7 +14,10 @@ from auditkit.errors import DataFileError
 from auditkit.findings import Confidence, Severity
 from auditkit.resources import data_file
 
-__all__ = ["Category", "Check", "CheckSet", "Rule", "load_checks", "score"]
+__all__ = ["WRITE_METHODS", "Category", "Check", "CheckSet", "Rule", "load_checks", "score"]
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""Methods that change a resource: a category's ``write_patterns`` look only at these requests."""
 
 _CHECK_FIELDS = {
     "id",
@@ -28,7 +31,7 @@ _CHECK_FIELDS = {
     "confidence",
 }
 _RULE_FIELDS = {"id", "severity", "message", "remediation"}
-_CATEGORY_FIELDS = {"id", "title", "severity", "patterns", "signals", "remediation"}
+_CATEGORY_FIELDS = {"id", "title", "severity", "patterns", "write_patterns", "signals", "remediation"}
 _RULE_IDS = {
     "coverage.critical-service-untested",
     "coverage.service-untested",
@@ -73,8 +76,11 @@ class Category:
     title: str
     severity: Severity
     patterns: tuple[re.Pattern[str], ...]
+    """Matched against request paths, scenario/group names and the test's file path."""
     signals: tuple[str, ...]
     remediation: str
+    write_patterns: tuple[re.Pattern[str], ...] = ()
+    """Matched only against the paths of write requests (:data:`WRITE_METHODS`)."""
 
 
 @dataclass(frozen=True)
@@ -169,20 +175,20 @@ def parse_checks(data: Mapping[str, Any], source: str, disabled: Sequence[str] =
         r = _Entry(raw, f"{source}: category #{i + 1}", _CATEGORY_FIELDS)
         cat_id = r.text("id")
         r.where = f"{source}: category {cat_id!r}"
-        patterns = []
-        for p in r.strings("patterns"):
-            try:
-                patterns.append(re.compile(p, re.IGNORECASE))
-            except re.error as exc:
-                raise DataFileError(f"{r.where}: patterns: bad regular expression {p!r} ({exc})") from None
+        patterns = _regexes(r, "patterns")
+        write_patterns = _regexes(r, "write_patterns")
+        signals = tuple(r.strings("signals", required=False))
+        if not (patterns or write_patterns or signals):
+            raise DataFileError(f"{r.where}: needs patterns, write_patterns or signals")
         categories.append(
             Category(
                 id=cat_id,
                 title=r.text("title"),
                 severity=r.severity(),
-                patterns=tuple(patterns),
-                signals=tuple(r.strings("signals", required=False)),
+                patterns=patterns,
+                signals=signals,
                 remediation=r.text("remediation"),
+                write_patterns=write_patterns,
             )
         )
     verdicts = _Entry(data.get("verdicts", {}), f"{source}: [verdicts]", {"good", "fair"})
@@ -237,6 +243,16 @@ def _list(data: Mapping[str, Any], key: str, source: str) -> list[Mapping[str, A
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise DataFileError(f"{source}: [[{key}]] must be an array of tables")
     return value
+
+
+def _regexes(r: _Entry, key: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for p in r.strings(key, required=False):
+        try:
+            compiled.append(re.compile(p, re.IGNORECASE))
+        except re.error as exc:
+            raise DataFileError(f"{r.where}: {key}: bad regular expression {p!r} ({exc})") from None
+    return tuple(compiled)
 
 
 class _Entry:
