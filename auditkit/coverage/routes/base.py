@@ -34,6 +34,8 @@ class Mount:
     local: str | None
     module: str | None
     line: int
+    replaces: bool = False
+    """The prefix replaces the mounted object's own (Flask ``register_blueprint(bp, url_prefix=)``)."""
 
 
 @dataclass
@@ -45,6 +47,8 @@ class FileRoutes:
     mounts: list[Mount] = field(default_factory=list)
     receiver_prefix: dict[str, str] = field(default_factory=dict)
     """Receiver -> prefix: ``new Router({prefix})``, ``APIRouter(prefix=)``, ``@Controller(p)``..."""
+    overridable: set[str] = field(default_factory=set)
+    """Receivers whose own prefix a replacing mount overrides (Flask blueprints)."""
     global_prefix: str | None = None
     """NestJS ``app.setGlobalPrefix('api')`` (applies to the service's controllers)."""
 
@@ -76,34 +80,44 @@ def assemble(files: Iterable[FileRoutes]) -> list[tuple[str, str, str, str]]:
     relative import); a file mounted nowhere keeps its paths as written.
     """
     by_path = {f.path: f for f in files}
-    mounted_in: dict[str, list[tuple[str, str]]] = {}
+    mounted_in: dict[str, list[tuple[str, str, bool]]] = {}
     for f in by_path.values():
         for m in f.mounts:
             if m.module and m.module in by_path:
-                mounted_in.setdefault(m.module, []).append((f.path, m.prefix))
+                mounted_in.setdefault(m.module, []).append((f.path, m.prefix, m.replaces))
     global_prefix = next((f.global_prefix for f in by_path.values() if f.global_prefix), "")
-    memo: dict[str, set[str]] = {}
+    memo: dict[str, set[tuple[str, bool]]] = {}
 
-    def prefixes(path: str, depth: int = 0) -> set[str]:
+    def prefixes(path: str, depth: int = 0) -> set[tuple[str, bool]]:
+        """(outer prefix, whether the mount of this file replaces its blueprints' own prefix)."""
         if path in memo:
             return memo[path]
         if depth > 8 or path not in mounted_in:
-            return {""}
-        memo[path] = {""}  # cycle guard
-        out = {_join(outer, p) for parent, p in mounted_in[path] for outer in prefixes(parent, depth + 1)}
-        memo[path] = out or {""}
+            return {("", False)}
+        memo[path] = {("", False)}  # cycle guard
+        out = {
+            (_join(outer, p), replaces)
+            for parent, p, replaces in mounted_in[path]
+            for outer, _ in prefixes(parent, depth + 1)
+        }
+        memo[path] = out or {("", False)}
         return memo[path]
 
     seen: set[tuple[str, str]] = set()
     endpoints = []
     for f in by_path.values():
-        local: dict[str, list[str]] = {}
+        local: dict[str, list[tuple[str, bool]]] = {}
         for m in f.mounts:
             if m.local:
-                local.setdefault(m.local, []).append(m.prefix)
-        for outer in prefixes(f.path):
+                local.setdefault(m.local, []).append((m.prefix, m.replaces))
+        for outer, outer_replaces in prefixes(f.path):
             for r in f.routes:
-                inner = [_join(p, f.receiver_prefix.get(r.receiver, "")) for p in local.get(r.receiver, [""])]
+                inner = [
+                    p
+                    if (replaces or outer_replaces) and r.receiver in f.overridable
+                    else _join(p, f.receiver_prefix.get(r.receiver, ""))
+                    for p, replaces in local.get(r.receiver, [("", False)])
+                ]
                 for mid in inner:
                     base = _join(outer, mid)
                     if r.framework == "nestjs" and global_prefix:

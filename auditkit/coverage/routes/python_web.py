@@ -70,23 +70,29 @@ def extract_python(text: str, fr: FileRoutes, known: set[str]) -> str | None:
                 prefix = _const_str(_kw(node.value, "prefix"))
             elif fname == "Blueprint":
                 prefix = _const_str(_kw(node.value, "url_prefix"))
-            if prefix:
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    if prefix:
                         fr.receiver_prefix[target.id] = prefix
+                    if fname == "Blueprint":
+                        fr.overridable.add(target.id)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             attr = node.func.attr
             if attr in ("include_router", "register_blueprint") and node.args:
-                prefix = _const_str(_kw(node, "prefix" if attr == "include_router" else "url_prefix")) or ""
+                given = _const_str(_kw(node, "prefix" if attr == "include_router" else "url_prefix"))
+                prefix = given or ""
+                # FastAPI adds include_router's prefix to the router's own; Flask's
+                # register_blueprint url_prefix replaces the blueprint's.
+                replaces = attr == "register_blueprint" and given is not None
                 ref = node.args[0]
                 head = ref
                 while isinstance(head, ast.Attribute):
                     head = head.value
                 if isinstance(head, ast.Name):
                     if head.id in imports:
-                        fr.mounts.append(Mount(prefix, None, imports[head.id], node.lineno))
-                    elif prefix:
-                        fr.mounts.append(Mount(prefix, head.id, None, node.lineno))
+                        fr.mounts.append(Mount(prefix, None, imports[head.id], node.lineno, replaces))
+                    elif prefix or replaces:
+                        fr.mounts.append(Mount(prefix, head.id, None, node.lineno, replaces))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for dec in node.decorator_list:
                 if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)):

@@ -1,0 +1,75 @@
+"""Route prefixes frameworks apply at registration: Flask blueprints, NestJS URI versioning, Express consts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from auditkit.coverage import analyze
+from tests.coverage.conftest import default_config
+
+Write = Callable[[str, str], Path]
+
+
+def _endpoints(root: Path, service: str) -> set[tuple[str, str]]:
+    r = analyze(root, default_config(root), secret_finder=None)
+    found = {s.name: s for s in r.services}
+    return {(e.method, e.path) for e in found[service].endpoints}
+
+
+def test_flask_register_blueprint_url_prefix_replaces_the_blueprints_own(write: Write, tmp_path: Path) -> None:
+    write("services/pay/Dockerfile", "FROM python\n")
+    write(
+        "services/pay/app/payments.py",
+        """
+        from flask import Blueprint
+        bp = Blueprint("payments", __name__, url_prefix="/payments")
+        @bp.route("/<int:pid>")
+        def show(pid): ...
+        """,
+    )
+    write(
+        "services/pay/app/refunds.py",
+        """
+        from flask import Blueprint
+        refunds = Blueprint("refunds", __name__, url_prefix="/refunds")
+        @refunds.post("/")
+        def create(): ...
+        """,
+    )
+    write(
+        "services/pay/app/main.py",
+        """
+        from flask import Blueprint, Flask
+        from .payments import bp
+        from .refunds import refunds
+        app = Flask(__name__)
+        app.register_blueprint(bp, url_prefix="/v2")
+        app.register_blueprint(refunds)
+        local = Blueprint("local", __name__, url_prefix="/own")
+        @local.get("/ping")
+        def ping(): ...
+        app.register_blueprint(local, url_prefix="/status")
+        """,
+    )
+    assert _endpoints(tmp_path, "pay") == {
+        ("GET", "/v2/{}"),
+        ("POST", "/refunds"),
+        ("GET", "/status/ping"),
+    }
+
+
+def test_fastapi_include_router_prefix_still_adds_to_the_routers(write: Write, tmp_path: Path) -> None:
+    write("services/api/Dockerfile", "FROM python\n")
+    write(
+        "services/api/app/main.py",
+        """
+        from fastapi import APIRouter, FastAPI
+        app = FastAPI()
+        router = APIRouter(prefix="/items")
+        @router.get("/{item_id}")
+        async def get_item(item_id: int): ...
+        app.include_router(router, prefix="/v1")
+        """,
+    )
+    assert _endpoints(tmp_path, "api") == {("GET", "/v1/items/{}")}
