@@ -73,3 +73,33 @@ def test_fastapi_include_router_prefix_still_adds_to_the_routers(write: Write, t
         """,
     )
     assert _endpoints(tmp_path, "api") == {("GET", "/v1/items/{}")}
+
+
+def test_express_use_with_a_const_prefix(write: Write, tmp_path: Path) -> None:
+    write("services/shop/package.json", '{"dependencies": {"express": "^4"}}')
+    write(
+        "services/shop/src/index.js",
+        """
+        const express = require('express');
+        const orders = require('./orders');
+        const PREFIX = '/api/v1';
+        const ADMIN = PREFIX + '/admin';
+        let moving = '/changes';
+        const fromEnv = process.env.BASE_PATH;
+        const app = express();
+        app.use(PREFIX, orders);
+        app.use(ADMIN, orders);
+        app.use(moving, orders);
+        app.use(fromEnv, orders);
+        """,
+    )
+    write(
+        "services/shop/src/orders.js",
+        """
+        const router = require('express').Router();
+        router.get('/orders/:id', (req, res) => res.end());
+        module.exports = router;
+        """,
+    )
+    # A let may be reassigned and an environment value is unknown: neither is taken as the prefix.
+    assert _endpoints(tmp_path, "shop") == {("GET", "/api/v1/orders/{}"), ("GET", "/api/v1/admin/orders/{}")}

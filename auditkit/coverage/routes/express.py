@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditkit.coverage.js import JsFile, call_name, node_line, string_value, walk
+from auditkit.coverage.js import BASE_HOLE, HOLE, JsFile, call_name, node_line, string_value, walk
 from auditkit.coverage.matching import ANY, HTTP_METHODS
 from auditkit.coverage.routes.base import FileRoutes, Mount, Route, resolve_module
 
@@ -126,7 +126,7 @@ def extract_express(js: JsFile, fr: FileRoutes, known: set[str]) -> None:
                             Route(ANY if verb == "*" else verb, path, node_line(node), "fastify", receiver)
                         )
         elif method == "use" and len(args) >= 2:
-            prefix = string_value(args[0])
+            prefix = _const_string(js, args[0])
             if prefix is not None and prefix.startswith("/"):
                 for target in args[1:]:
                     _mount(js, fr, prefix, target, imports, known, node_line(node))
@@ -135,6 +135,21 @@ def extract_express(js: JsFile, fr: FileRoutes, known: set[str]) -> None:
             prefix = opts.get("prefix") if isinstance(opts, dict) else None
             if isinstance(prefix, str):
                 _mount(js, fr, prefix, args[0], imports, known, node_line(node))
+
+
+def _const_string(js: JsFile, node: Any) -> str | None:
+    """A string literal, or a ``const`` of this file whose value is a fully known string."""
+    direct = string_value(node)
+    if direct is not None or node.type != "identifier":
+        return direct
+    decl = js.declarations.get(node.text.decode())
+    statement = decl.parent.parent if decl is not None and decl.parent is not None else None
+    if statement is None or statement.type != "lexical_declaration" or not statement.text.startswith(b"const"):
+        return None
+    value = js.value(decl)
+    if not isinstance(value, str) or HOLE in value or BASE_HOLE in value:
+        return None
+    return value
 
 
 def _mount(
