@@ -70,7 +70,7 @@ _TESTISH = re.compile(
 )
 _JS_ROUTE_HINT = re.compile(
     rb"""\.(?:get|post|put|patch|delete|del|all|route)\(\s*['"`][/*]|\.(?:use|register)\(|\.route\(\s*\{|"""
-    rb"""@Controller\(|setGlobalPrefix\("""
+    rb"""@Controller\(|setGlobalPrefix\(|enableVersioning\("""
 )
 _PY_ROUTE_HINT = re.compile(
     rb"@\w+\.(?:get|post|put|patch|delete|route|api_route)\(|include_router|register_blueprint"
@@ -249,7 +249,7 @@ def _routes(
         fr = FileRoutes(rel)
         extract_express(js, fr, known)
         extract_nestjs(js, fr)
-        if fr.routes or fr.mounts or fr.global_prefix:
+        if fr.routes or fr.mounts or fr.global_prefix or fr.uri_version_prefix is not None:
             code.setdefault(service.path, []).append(fr)
     elif suffix == ".py" and _PY_ROUTE_HINT.search(src.data):
         from auditkit.coverage.routes.python_web import extract_python

@@ -103,3 +103,59 @@ def test_express_use_with_a_const_prefix(write: Write, tmp_path: Path) -> None:
     )
     # A let may be reassigned and an environment value is unknown: neither is taken as the prefix.
     assert _endpoints(tmp_path, "shop") == {("GET", "/api/v1/orders/{}"), ("GET", "/api/v1/admin/orders/{}")}
+
+
+def _nest_service(write: Write, name: str, versioning: str) -> None:
+    write(f"services/{name}/package.json", '{"dependencies": {"@nestjs/core": "^10"}}')
+    write(
+        f"services/{name}/src/main.ts",
+        f"""
+        import {{ NestFactory }} from '@nestjs/core';
+        import {{ VersioningType }} from '@nestjs/common';
+        async function bootstrap() {{
+          const app = await NestFactory.create(AppModule);
+          app.setGlobalPrefix('api');
+          {versioning}
+          await app.listen(3000);
+        }}
+        """,
+    )
+    write(
+        f"services/{name}/src/cats.controller.ts",
+        """
+        import { Controller, Get, Post, Version } from '@nestjs/common';
+        @Controller({ path: 'cats', version: '1' })
+        export class CatsController {
+          @Get(':id')
+          findOne() {}
+          @Version('2')
+          @Post()
+          create() {}
+        }
+        @Controller('dogs')
+        export class DogsController {
+          @Get()
+          list() {}
+        }
+        """,
+    )
+
+
+def test_nestjs_uri_versioning_adds_the_version_segment(write: Write, tmp_path: Path) -> None:
+    _nest_service(write, "default", "app.enableVersioning({ type: VersioningType.URI });")
+    _nest_service(
+        write, "custom", "app.enableVersioning({ type: VersioningType.URI, prefix: 'ver', defaultVersion: '3' });"
+    )
+    _nest_service(write, "header", "app.enableVersioning({ type: VersioningType.HEADER, header: 'X-Version' });")
+    assert _endpoints(tmp_path, "default") == {
+        ("GET", "/api/v1/cats/{}"),
+        ("POST", "/api/v2/cats"),
+        ("GET", "/api/dogs"),
+    }
+    assert _endpoints(tmp_path, "custom") == {
+        ("GET", "/api/ver1/cats/{}"),
+        ("POST", "/api/ver2/cats"),
+        ("GET", "/api/ver3/dogs"),
+    }
+    # Header versioning leaves the paths alone.
+    assert _endpoints(tmp_path, "header") == {("GET", "/api/cats/{}"), ("POST", "/api/cats"), ("GET", "/api/dogs")}

@@ -20,6 +20,8 @@ class Route:
     line: int
     framework: str
     receiver: str = ""
+    versions: tuple[str, ...] = ()
+    """NestJS ``version`` of the controller or ``@Version()`` (``""`` is VERSION_NEUTRAL; empty: none given)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class FileRoutes:
     """Receivers whose own prefix a replacing mount overrides (Flask blueprints)."""
     global_prefix: str | None = None
     """NestJS ``app.setGlobalPrefix('api')`` (applies to the service's controllers)."""
+    uri_version_prefix: str | None = None
+    """NestJS ``app.enableVersioning({type: VersioningType.URI})``: the version prefix (``v`` by default)."""
+    default_versions: tuple[str, ...] = ()
+    """NestJS ``enableVersioning({defaultVersion})`` for routes that declare no version."""
 
 
 _EXTS = ("", ".ts", ".js", ".mjs", ".cjs", ".tsx", ".jsx", ".py", "/index.ts", "/index.js", "/__init__.py")
@@ -86,6 +92,19 @@ def assemble(files: Iterable[FileRoutes]) -> list[tuple[str, str, str, str]]:
             if m.module and m.module in by_path:
                 mounted_in.setdefault(m.module, []).append((f.path, m.prefix, m.replaces))
     global_prefix = next((f.global_prefix for f in by_path.values() if f.global_prefix), "")
+    versioning = next((f for f in by_path.values() if f.uri_version_prefix is not None), None)
+
+    def nest_bases(r: Route, base: str) -> list[str]:
+        """Global prefix, then the URI version segment (``/api/v1/cats``), then the path."""
+        versions = [""]
+        if versioning is not None:
+            versions = list(r.versions or versioning.default_versions or ("",))
+        out = []
+        for v in versions:
+            segment = f"{versioning.uri_version_prefix}{v}" if versioning is not None and v else ""
+            out.append(_join(global_prefix, _join(segment, base)))
+        return out
+
     memo: dict[str, set[tuple[str, bool]]] = {}
 
     def prefixes(path: str, depth: int = 0) -> set[tuple[str, bool]]:
@@ -120,12 +139,11 @@ def assemble(files: Iterable[FileRoutes]) -> list[tuple[str, str, str, str]]:
                 ]
                 for mid in inner:
                     base = _join(outer, mid)
-                    if r.framework == "nestjs" and global_prefix:
-                        base = _join(global_prefix, base)
-                    full = normalize_path(_join(base, r.path) if r.path not in ("", "/") else (base or "/"))
-                    key = (r.method, full)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    endpoints.append((r.method, full, f"{f.path}:{r.line}", r.framework))
+                    for b in nest_bases(r, base) if r.framework == "nestjs" else [base]:
+                        full = normalize_path(_join(b, r.path) if r.path not in ("", "/") else (b or "/"))
+                        key = (r.method, full)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        endpoints.append((r.method, full, f"{f.path}:{r.line}", r.framework))
     return endpoints
