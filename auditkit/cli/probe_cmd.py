@@ -24,6 +24,7 @@ from auditkit.cli._common import (
     stderr_is_tty,
     style,
 )
+from auditkit.cli.scan_cmd import FiniteFloatRange
 from auditkit.config import ProbesConfig, load_config
 from auditkit.errors import CredentialError, ProbeError
 
@@ -99,7 +100,7 @@ def probe() -> None:
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     help="Arrival rate per second: switches to the open model.",
 )
 @click.option(
@@ -198,7 +199,7 @@ def http_cmd(
 @click.option("--duration", metavar="D", help="Run length: 30s, 2m (default 10s).")
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     help="Transactions per second (open model: latency from the intended start).",
 )
 @click.option("--query", metavar="SQL", help="Statement to run (read: default SELECT 1; write: rolled back).")

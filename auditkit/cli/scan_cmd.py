@@ -23,7 +23,17 @@ from auditkit.cli._common import (
 if TYPE_CHECKING:
     from auditkit.report.model import AuditReport
 
-__all__ = ["history", "scan"]
+__all__ = ["FiniteFloatRange", "history", "scan"]
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses NaN, which compares false with every bound."""
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        rv = super().convert(value, param, ctx)
+        if isinstance(rv, float) and rv != rv:
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return rv
 
 _FORMATS = ("html", "md", "json", "sarif", "junit")
 _DEFAULT_REPORTS = ("html", "md", "json")
@@ -88,7 +98,7 @@ _STATUS_COLOUR = {"critical": "red", "warning": "yellow", "good": "green", "not_
 )
 @click.option(
     "--fail-under",
-    type=click.FloatRange(0, 10),
+    type=FiniteFloatRange(0, 10),
     default=None,
     help="Exit 1 when the overall score is below this (default: [scan] fail_under).",
 )

@@ -266,3 +266,16 @@ def test_a_baselined_password_in_a_load_test_still_fails_its_quality_check(
     assert code == 0, stderr
     test = next(t for t in json.loads(stdout)["coverage"]["tests"] if t["path"] == "operations/load-tests/load-test.sh")
     assert any(i.startswith("Secrets from the environment: hard-coded credential at line 3") for i in test["issues"])
+
+
+def test_fail_under_nan_is_a_usage_error_on_the_cli_and_in_the_config(tmp_path: Path, env: dict[str, str]) -> None:
+    repo = _repo(tmp_path)
+    result = CliRunner().invoke(main, ["scan", str(repo), "--no-record", "--fail-under", "nan", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "not a number" in result.stderr
+    (repo / ".auditkit.toml").write_text("[scan]\nfail_under = nan\n")
+    result = CliRunner().invoke(main, ["scan", str(repo), "--no-record", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "fail_under" in result.stderr and "Traceback" not in result.stderr
+    result = CliRunner().invoke(main, ["probe", "db", "--rate", "nan"])
+    assert result.exit_code == 2 and "not a number" in result.stderr
