@@ -154,3 +154,17 @@ def test_not_measured_area_renders_as_such() -> None:
     doc = json.loads(render(report, "json"))
     probe = next(a for a in doc["areas"] if a["id"] == "probe_results")
     assert probe["score"] is None and probe["status"] == "not_measured"
+
+
+def test_reports_are_written_with_the_umask_mode_not_0600(report, tmp_path) -> None:  # noqa: ANN001
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        written = write_reports(report, ["json", "md"], tmp_path / "out")
+    finally:
+        os.umask(old)
+    for p in written:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
