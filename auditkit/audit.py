@@ -6,6 +6,7 @@ progress goes to an optional callback, notices into the report.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 import uuid
@@ -144,6 +145,7 @@ def run_audit(
     for profile in probes:
         say(f"probe {profile}")
         results.extend(_run_probe(profile, config, probe_target))
+    results = [_relative_source(r, root) for r in results]
     probe_inputs = tuple(probe_facts(r) for r in results)
 
     say("scoring")
@@ -457,7 +459,6 @@ def _test_facts(t: Mapping[str, Any], service: str | None) -> LoadTestFacts:
 def _run_probe(profile: str | Path, config: Config, target: str | None) -> list[Any]:
     """Run a probe profile: its HTTP part against ``target`` (or the profile's own), its [db] part when
     the environment names a database (``DATABASE_URL`` or ``PGHOST``/``PGDATABASE``)."""
-    import dataclasses
     import os
 
     from auditkit.errors import ProbeError
@@ -483,6 +484,18 @@ def _run_probe(profile: str | Path, config: Config, target: str | None) -> list[
             "for its HTTP part, or DATABASE_URL / PG* variables for its [db] part"
         )
     return results
+
+
+def _relative_source(result: Any, root: Path) -> Any:
+    """A probe result whose profile lies under ``root`` names it relative to ``root`` (its findings' location)."""
+    source = getattr(result, "source", None)
+    if not source or not dataclasses.is_dataclass(result):
+        return result
+    try:
+        rel = Path(source).resolve().relative_to(root)
+    except (ValueError, OSError):
+        return result
+    return dataclasses.replace(result, source=rel.as_posix())
 
 
 def probe_facts(result: Any) -> ProbeFacts:
