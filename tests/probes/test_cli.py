@@ -206,8 +206,26 @@ def test_ctrl_c_stops_cleanly_and_still_reports(http_server: TestServer) -> None
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err  # an interrupted run is not a pass, even with no threshold set
     doc = json.loads(out)
-    assert doc["interrupted"] is True
+    assert doc["interrupted"] is True and doc["passed"] is False
     assert doc["requests"] > 0 and doc["duration_s"] < 30
     assert "Traceback" not in err
+
+
+def test_ctrl_c_on_a_db_probe_exits_130_and_is_not_a_pass(pg_env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditkit", "probe", "db", "--duration", "60s", "--clients", "2", "--format", "json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    doc = json.loads(out)
+    assert doc["interrupted"] is True and doc["passed"] is False
+    assert doc["duration_s"] < 30 and "Traceback" not in err
