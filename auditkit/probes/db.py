@@ -32,7 +32,7 @@ from typing import Any
 
 from auditkit.dsn import dsn_has_password, mask_dsn
 from auditkit.errors import ProbeError
-from auditkit.probes.dbconn import ConnTarget, resolve_connection
+from auditkit.probes.dbconn import ConnTarget, driver_dsn, resolve_connection
 from auditkit.probes.result import ProbeResult
 from auditkit.probes.runtime import (
     Controller,
@@ -281,7 +281,7 @@ class _DbEngine:
 
         t = self.target
         kwargs: dict[str, Any] = (
-            {"dsn": t.dsn}
+            {"dsn": driver_dsn(t.dsn)}
             if t.dsn
             else {"host": t.host, "port": t.port, "user": t.user, "database": t.database}
         )

@@ -229,3 +229,18 @@ def test_ctrl_c_on_a_db_probe_exits_130_and_is_not_a_pass(pg_env: dict[str, str]
     doc = json.loads(out)
     assert doc["interrupted"] is True and doc["passed"] is False
     assert doc["duration_s"] < 30 and "Traceback" not in err
+
+
+@pytest.mark.postgres
+def test_db_accepts_a_libpq_keyword_value_dsn(pg_server: PgServer, pg_env: dict[str, str]) -> None:
+    dsn = f"host={pg_server.host} port={pg_server.port} user={pg_server.user} dbname='{pg_server.database}'"
+    # The PG* variables point elsewhere: the run only works if the DSN's keywords reach the driver.
+    env = {"PGPORT": "1", "PGUSER": "nobody", "PGDATABASE": "nowhere", "PGPASSWORD": pg_server.password}
+    code, out, err = _run(
+        "probe", "db", "--dsn", dsn, "--clients", "1", "--duration", "0.3s", "--format", "json", env=env
+    )
+    assert code == 0, out + err
+    doc = json.loads(out)
+    assert doc["requests"] > 0 and sum(doc["errors"].values()) == 0
+    code, _, err = _run("probe", "db", "--dsn", dsn + " password=hunter2", env=env)
+    assert code == 2 and "PGPASSWORD" in err and "hunter2" not in err
