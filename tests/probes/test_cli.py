@@ -244,3 +244,12 @@ def test_db_accepts_a_libpq_keyword_value_dsn(pg_server: PgServer, pg_env: dict[
     assert doc["requests"] > 0 and sum(doc["errors"].values()) == 0
     code, _, err = _run("probe", "db", "--dsn", dsn + " password=hunter2", env=env)
     assert code == 2 and "PGPASSWORD" in err and "hunter2" not in err
+
+
+@pytest.mark.postgres
+def test_db_invalid_query_is_bad_input_before_any_load(pg_server: PgServer, pg_env: dict[str, str]) -> None:
+    for query, code_name in (("SELEC 1", "42601"), ("SELECT * FROM no_such_table_here", "42P01")):
+        code, out, err = _run("probe", "db", "--query", query, "--duration", "5s", "--format", "json")
+        assert code == 2, out + err
+        assert out == ""  # no report: nothing was run
+        assert code_name in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
