@@ -421,23 +421,30 @@ def coverage_facts(result: Any, config: Config) -> CoverageFacts:
     exempt = {t.tool for t in tests} - to_migrate - {standard}
     categories = platform.get("scenario_categories") or {}
     infrastructure: dict[str, bool] = {}
+    gaps: dict[str, tuple[str, ...]] = {}
+    all_paths = {t.path for t in tests}
     if tests:
         ci = platform.get("ci") or {}
         results = platform.get("results_output") or {}
-        env_tests = (platform.get("configurable_target") or {}).get("tests") or ()
+        env_tests = set((platform.get("configurable_target") or {}).get("tests") or ())
+        # One rule for the three signals: present when some test has it. A test
+        # with a hard-coded host is named as a gap and costs its share of the signal.
         infrastructure = {
             "ci": bool(ci.get("integrated")),
             "results": bool(results.get("tests") or results.get("sinks")),
-            # Every test must take its target from the environment, or some of
-            # the suite can only ever hit one hard-coded host.
-            "environment": len(set(env_tests)) >= len({t.path for t in tests}),
+            "environment": bool(env_tests & all_paths),
         }
+        hard_coded = tuple(sorted(all_paths - env_tests))
+        if hard_coded and infrastructure["environment"]:
+            gaps["environment"] = hard_coded
     return CoverageFacts(
         services=tuple(services),
         tests=tuple(t for t in sorted(tests, key=lambda t: t.path) if t.tool not in exempt),
         standard_tool=standard,
         scenarios=_presence(categories.get("present"), categories.get("missing")) if services else {},
         infrastructure=infrastructure,
+        infrastructure_gaps=gaps,
+        infrastructure_total=len(all_paths),
         findings=tuple(getattr(result, "findings", ()) or ()),
     )
 
