@@ -103,6 +103,7 @@ def run_audit(
     clock: Clock | None = None,
     store: Any | None = None,
     fail_under: float | None = None,
+    allow_unmeasured: bool = False,
     progress: Progress | None = None,
 ) -> AuditReport:
     """Run the whole audit of ``root`` and return the report model.
@@ -182,6 +183,7 @@ def run_audit(
             probes=probe_views,
             trend=trend,
             fail_under=fail_under,
+            allow_unmeasured=allow_unmeasured,
             notices=notices,
             history_size=history_size,
             rule_help=rule_help,
