@@ -6,6 +6,7 @@ progress goes to an optional callback, notices into the report.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 import uuid
@@ -102,6 +103,7 @@ def run_audit(
     clock: Clock | None = None,
     store: Any | None = None,
     fail_under: float | None = None,
+    allow_unmeasured: bool = False,
     progress: Progress | None = None,
 ) -> AuditReport:
     """Run the whole audit of ``root`` and return the report model.
@@ -144,6 +146,7 @@ def run_audit(
     for profile in probes:
         say(f"probe {profile}")
         results.extend(_run_probe(profile, config, probe_target))
+    results = [_relative_source(r, root) for r in results]
     probe_inputs = tuple(probe_facts(r) for r in results)
 
     say("scoring")
@@ -180,6 +183,7 @@ def run_audit(
             probes=probe_views,
             trend=trend,
             fail_under=fail_under,
+            allow_unmeasured=allow_unmeasured,
             notices=notices,
             history_size=history_size,
             rule_help=rule_help,
@@ -419,23 +423,30 @@ def coverage_facts(result: Any, config: Config) -> CoverageFacts:
     exempt = {t.tool for t in tests} - to_migrate - {standard}
     categories = platform.get("scenario_categories") or {}
     infrastructure: dict[str, bool] = {}
+    gaps: dict[str, tuple[str, ...]] = {}
+    all_paths = {t.path for t in tests}
     if tests:
         ci = platform.get("ci") or {}
         results = platform.get("results_output") or {}
-        env_tests = (platform.get("configurable_target") or {}).get("tests") or ()
+        env_tests = set((platform.get("configurable_target") or {}).get("tests") or ())
+        # One rule for the three signals: present when some test has it. A test
+        # with a hard-coded host is named as a gap and costs its share of the signal.
         infrastructure = {
             "ci": bool(ci.get("integrated")),
             "results": bool(results.get("tests") or results.get("sinks")),
-            # Every test must take its target from the environment, or some of
-            # the suite can only ever hit one hard-coded host.
-            "environment": len(set(env_tests)) >= len({t.path for t in tests}),
+            "environment": bool(env_tests & all_paths),
         }
+        hard_coded = tuple(sorted(all_paths - env_tests))
+        if hard_coded and infrastructure["environment"]:
+            gaps["environment"] = hard_coded
     return CoverageFacts(
         services=tuple(services),
         tests=tuple(t for t in sorted(tests, key=lambda t: t.path) if t.tool not in exempt),
         standard_tool=standard,
         scenarios=_presence(categories.get("present"), categories.get("missing")) if services else {},
         infrastructure=infrastructure,
+        infrastructure_gaps=gaps,
+        infrastructure_total=len(all_paths),
         findings=tuple(getattr(result, "findings", ()) or ()),
     )
 
@@ -457,7 +468,6 @@ def _test_facts(t: Mapping[str, Any], service: str | None) -> LoadTestFacts:
 def _run_probe(profile: str | Path, config: Config, target: str | None) -> list[Any]:
     """Run a probe profile: its HTTP part against ``target`` (or the profile's own), its [db] part when
     the environment names a database (``DATABASE_URL`` or ``PGHOST``/``PGDATABASE``)."""
-    import dataclasses
     import os
 
     from auditkit.errors import ProbeError
@@ -483,6 +493,18 @@ def _run_probe(profile: str | Path, config: Config, target: str | None) -> list[
             "for its HTTP part, or DATABASE_URL / PG* variables for its [db] part"
         )
     return results
+
+
+def _relative_source(result: Any, root: Path) -> Any:
+    """A probe result whose profile lies under ``root`` names it relative to ``root`` (its findings' location)."""
+    source = getattr(result, "source", None)
+    if not source or not dataclasses.is_dataclass(result):
+        return result
+    try:
+        rel = Path(source).resolve().relative_to(root)
+    except (ValueError, OSError):
+        return result
+    return dataclasses.replace(result, source=rel.as_posix())
 
 
 def probe_facts(result: Any) -> ProbeFacts:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -380,7 +381,8 @@ class _Table:
         value = self._data.get(key, default)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        # NaN compares false with every bound, so it would slip through the range checks below.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             raise self._fail(key, "a number", value)
         if minimum is not None and value < minimum:
             raise self._fail(key, f"a number >= {minimum}", value)

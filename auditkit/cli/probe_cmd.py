@@ -2,7 +2,9 @@
 
 Exit codes: 0 all thresholds passed, 1 a threshold failed or the circuit
 breaker tripped, 2 usage, input or safety error (non-loopback target, a
-credential on the command line, caps exceeded).
+credential on the command line, caps exceeded), 130 interrupted (Ctrl-C):
+the partial result is still printed, with ``interrupted: true`` and
+``passed: false``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,12 @@ from auditkit.cli._common import (
     stderr_is_tty,
     style,
 )
+from auditkit.cli.scan_cmd import FiniteFloatRange
 from auditkit.config import ProbesConfig, load_config
 from auditkit.errors import CredentialError, ProbeError
+
+# The shell's convention for a process ended by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
 
 __all__ = ["probe"]
 
@@ -99,7 +105,7 @@ def probe() -> None:
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     help="Arrival rate per second: switches to the open model.",
 )
 @click.option(
@@ -198,7 +204,7 @@ def http_cmd(
 @click.option("--duration", metavar="D", help="Run length: 30s, 2m (default 10s).")
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     help="Transactions per second (open model: latency from the intended start).",
 )
 @click.option("--query", metavar="SQL", help="Statement to run (read: default SELECT 1; write: rolled back).")
@@ -294,6 +300,8 @@ def _emit(result: Any, fmt: str, quiet: bool) -> None:
     else:
         click.echo(render_text(result, color=color_enabled()))
     echo_notices(result.notices, quiet=quiet or fmt == "text")
+    if result.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_CLEAN if result.passed else EXIT_FINDINGS)
 
 
@@ -358,7 +366,7 @@ def render_text(result: Any, color: bool = False) -> str:
         lines.append(f"  threshold    {mark}  {expr}")
     for notice in result.notices:
         lines.append(f"  notice       {notice}")
-    verdict = "PASSED" if result.passed else "FAILED"
+    verdict = "INTERRUPTED" if result.interrupted else "PASSED" if result.passed else "FAILED"
     lines.append(
         "  result       " + style(verdict, enabled=color, fg="green" if result.passed else "red", bold=True)
     )

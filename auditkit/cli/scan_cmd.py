@@ -23,7 +23,17 @@ from auditkit.cli._common import (
 if TYPE_CHECKING:
     from auditkit.report.model import AuditReport
 
-__all__ = ["history", "scan"]
+__all__ = ["FiniteFloatRange", "history", "scan"]
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses NaN, which compares false with every bound."""
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        rv = super().convert(value, param, ctx)
+        if isinstance(rv, float) and rv != rv:
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return rv
 
 _FORMATS = ("html", "md", "json", "sarif", "junit")
 _DEFAULT_REPORTS = ("html", "md", "json")
@@ -88,9 +98,15 @@ _STATUS_COLOUR = {"critical": "red", "warning": "yellow", "good": "green", "not_
 )
 @click.option(
     "--fail-under",
-    type=click.FloatRange(0, 10),
+    type=FiniteFloatRange(0, 10),
     default=None,
-    help="Exit 1 when the overall score is below this (default: [scan] fail_under).",
+    help="Exit 1 when the overall score is below this (default: [scan] fail_under), or when the measured "
+    "areas carry less than half of the weight.",
+)
+@click.option(
+    "--allow-unmeasured",
+    is_flag=True,
+    help="Let --fail-under pass on the measured areas alone even when most of the weight was not measured.",
 )
 @_CONFIG_OPTION
 @click.option(
@@ -112,14 +128,17 @@ def scan(
     probes: tuple[str, ...],
     probe_target: str | None,
     fail_under: float | None,
+    allow_unmeasured: bool,
     config_file: Path | None,
     fmt: str,
 ) -> None:
     """Run the scored audit of PATH: secrets (working tree and history), load-test coverage, optional probes.
 
     Writes the reports, stores the run in the history and prints a summary.
-    Exit codes: 0 at or above --fail-under (or no threshold), 1 below it or when
-    probe thresholds failed, 2 on usage or input errors.
+    Exit codes: 0 at or above --fail-under (or no threshold), 1 below it, when
+    probe thresholds failed, or (with --fail-under) when the measured areas carry
+    less than half of the weight and --allow-unmeasured is not given; 2 on usage
+    or input errors.
     """
     from auditkit.audit import run_audit
     from auditkit.config import load_config
@@ -151,6 +170,7 @@ def scan(
             probe_target=probe_target,
             store=store,
             fail_under=threshold,
+            allow_unmeasured=allow_unmeasured,
             progress=progress,
         )
     finally:
@@ -201,6 +221,10 @@ def _summary(report: AuditReport) -> None:
     for cap in card.caps:
         verb = "capped at" if cap.binding else "cannot exceed"
         click.echo(f"  {verb} {cap.max:.1f}: {cap.reason}")
+    if card.mostly_unmeasured:
+        click.echo(
+            style(f"  low confidence: {card.unmeasured_reason}", enabled=colour, fg="yellow"),
+        )
     for a in card.areas:
         st = a.status.value.replace("_", " ")
         click.echo(
@@ -222,6 +246,8 @@ def _summary(report: AuditReport) -> None:
     gate = report.gate
     if gate.fail_under is not None:
         click.echo(f"Gate: {'passed' if gate.passed else 'FAILED'} (fail under {gate.fail_under:.1f})")
+        if gate.reason:
+            click.echo(f"  {gate.reason}")
     if not gate.probes_passed:
         click.echo("Probe thresholds failed.")
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from auditkit.dsn import dsn_has_password, mask_dsn
 from auditkit.errors import ProbeError
-from auditkit.probes.dbconn import ConnTarget, resolve_connection
+from auditkit.probes.dbconn import ConnTarget, driver_dsn, resolve_connection
 from auditkit.probes.result import ProbeResult
 from auditkit.probes.runtime import (
     Controller,
@@ -75,6 +75,14 @@ _TX_CONTROL = re.compile(
 )
 _HOT_ROWS = 4
 _TEMP_ROWS = 10_000
+# The class 42 conditions a bad --query usually hits (PostgreSQL's errcodes.txt names).
+_SQLSTATE_NAMES = {
+    "42601": "syntax_error",
+    "42P01": "undefined_table",
+    "42703": "undefined_column",
+    "42883": "undefined_function",
+    "42501": "insufficient_privilege",
+}
 _APP_NAME = "auditkit-probe"
 
 
@@ -281,7 +289,7 @@ class _DbEngine:
 
         t = self.target
         kwargs: dict[str, Any] = (
-            {"dsn": t.dsn}
+            {"dsn": driver_dsn(t.dsn)}
             if t.dsn
             else {"host": t.host, "port": t.port, "user": t.user, "database": t.database}
         )
@@ -326,6 +334,7 @@ class _DbEngine:
             detail = mask_dsn(f"SQLSTATE {code}: {exc}", source=self.target.dsn) if code else exc.__class__.__name__
             raise ProbeError(f"cannot connect to {self.target.display} ({detail})") from None
         try:
+            await self._check_query(admin)
             self.server = await _server_facts(admin)
             self._tick = (tick, tick_every)
             try:
@@ -344,6 +353,25 @@ class _DbEngine:
                 await asyncio.gather(*self.helpers, return_exceptions=True)
         finally:
             await admin.close()
+
+    async def _check_query(self, admin: Any) -> None:
+        """Prepare the user's query once before any load: a syntax error, an unknown table or column or a
+        missing privilege (SQLSTATE class 42) is bad input, not a result, and no load is sent."""
+        import asyncpg
+
+        if not self.settings.query:
+            return
+        try:
+            await admin.prepare(self.settings.query)
+        except asyncpg.PostgresError as exc:
+            code = getattr(exc, "sqlstate", None) or ""
+            if not code.startswith("42"):
+                raise
+            first = (str(exc).splitlines() or [exc.__class__.__name__])[0]
+            raise ProbeError(
+                f"--query is not valid on {self.target.display}: SQLSTATE {code} "
+                f"{_SQLSTATE_NAMES.get(code, '')}: {mask_dsn(first, source=self.target.dsn)}".replace("  ", " ")
+            ) from None
 
     def _begin(self) -> None:
         """Start the clock, the ticker and the lag monitor (after every client has connected)."""

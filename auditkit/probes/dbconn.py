@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from auditkit.dsn import conninfo_pairs, dsn_has_password, is_postgres_url, mask_dsn
 from auditkit.errors import CredentialError, ProbeError
 
-__all__ = ["ConnTarget", "resolve_connection"]
+__all__ = ["ConnTarget", "driver_dsn", "resolve_connection"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,20 @@ def resolve_connection(dsn: str | None, env: Mapping[str, str], origin: str = "-
     if dsn is None:
         display = mask_dsn(display)
     return ConnTarget(dsn, host, port, user, database, display, source)
+
+
+def driver_dsn(dsn: str) -> str:
+    """``dsn`` in a form asyncpg accepts: URLs as they are, a libpq keyword/value string as an equivalent URL.
+
+    asyncpg only parses URLs; libpq's ``host=h port=5432 dbname=d`` form would fail
+    with a configuration error. Every keyword becomes a query parameter, which asyncpg
+    reads like libpq (host, port, user, password, dbname, sslmode, ...; ``hostaddr``
+    stands in for a missing ``host``).
+    """
+    if is_postgres_url(dsn):
+        return dsn
+    pairs = conninfo_pairs(dsn)
+    if "hostaddr" in pairs:
+        hostaddr = pairs.pop("hostaddr")
+        pairs.setdefault("host", hostaddr)
+    return "postgresql://" + (f"?{urlencode(pairs)}" if pairs else "")

@@ -136,8 +136,8 @@ class ProbeResult:
 
     @property
     def passed(self) -> bool:
-        """No failed threshold and the breaker did not trip."""
-        return all(self.thresholds.values()) and not self.breaker_tripped
+        """No failed threshold, the breaker did not trip and the run was not interrupted (a partial run is no pass)."""
+        return all(self.thresholds.values()) and not self.breaker_tripped and not self.interrupted
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -68,12 +68,16 @@ def write_reports(report: AuditReport, formats: Iterable[ReportFormat | str], ou
     for fmt in dict.fromkeys(ReportFormat(f) for f in formats):
         text = render(report, fmt)
         target = out_dir / fmt.file_name
+        # Not mkstemp: it creates the file 0600 whatever the umask, and reports are meant to be shared.
+        # O_EXCL with a random name keeps the temporary file private to this run; mode 0666 lets the umask decide.
+        tmp = out_dir / f".{fmt.file_name}.{secrets.token_hex(6)}.tmp"
         try:
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{fmt.file_name}.")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
             os.replace(tmp, target)
         except OSError as exc:
+            tmp.unlink(missing_ok=True)
             raise ReportError(f"{target}: cannot write the report ({exc.strerror or exc})") from None
         written.append(target)
     return written

@@ -338,10 +338,19 @@ class Gate:
     fail_under: float | None
     passed: bool
     probes_passed: bool = True
+    reason: str | None = None
+    """Why the gate failed when the score alone would pass (too little of the audit measured)."""
+    allow_unmeasured: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"fail_under": self.fail_under, "passed": self.passed, "probes_passed": self.probes_passed}
+        return {
+            "fail_under": self.fail_under,
+            "passed": self.passed,
+            "probes_passed": self.probes_passed,
+            "reason": self.reason,
+            "allow_unmeasured": self.allow_unmeasured,
+        }
 
 
 @dataclass(frozen=True)
@@ -439,16 +448,34 @@ def assemble_report(
     notices: Sequence[str] = (),
     history_size: int = 0,
     rule_help: Mapping[str, str] | None = None,
+    allow_unmeasured: bool = False,
 ) -> AuditReport:
-    """Build the report model: sort everything, derive the views and the rule table renderers need."""
+    """Build the report model: sort everything, derive the views and the rule table renderers need.
+
+    With ``fail_under`` set, the gate fails when the overall score is below it, and also when the
+    measured areas carry less than half of the weight (a 10/10 from one area must not pass a CI
+    gate) unless ``allow_unmeasured``.
+    """
     probes_passed = all(all(ok for _, ok in p.thresholds) and not p.breaker_tripped for p in probes)
     overall = scorecard.overall
     passed = fail_under is None or (overall is not None and overall >= fail_under)
+    reason = None
+    if fail_under is not None and overall is None:
+        reason = "nothing was measured"
+    elif fail_under is not None and scorecard.mostly_unmeasured and not allow_unmeasured:
+        passed = False
+        reason = f"{scorecard.unmeasured_headline}: pass --allow-unmeasured to gate on the measured areas alone"
     return AuditReport(
         run=run,
         scorecard=scorecard,
         actions=tuple(actions),
-        gate=Gate(fail_under=fail_under, passed=passed, probes_passed=probes_passed),
+        gate=Gate(
+            fail_under=fail_under,
+            passed=passed,
+            probes_passed=probes_passed,
+            reason=reason,
+            allow_unmeasured=allow_unmeasured,
+        ),
         rules=_rules(scorecard, rule_help or {}),
         secrets=secrets,
         coverage=_coverage_view(coverage) if coverage is not None else None,

@@ -2,8 +2,14 @@
 
 One run, one rule per rule id with short and full descriptions and help, one
 result per finding with a repository-relative location, a stable
-``partialFingerprints`` entry (the finding key, which holds no secret) and no
-snippet. ``security-severity`` follows GitHub's bands (critical > 9.0, high
+``partialFingerprints`` entry (the finding key, which holds no secret; secret
+findings add their value fingerprint) and no snippet. Location URIs are
+percent-encoded relative references. A probe finding is located on its profile
+when the profile lies in the scanned repository (``run_audit`` makes that path
+repository-relative); a profile outside it (a built-in one, or a file elsewhere)
+gets the pseudo-path ``auditkit-probes/<file name>`` and the real path in the
+result's ``properties.profile``, because GitHub needs a physical location on
+every result and a path outside the repository would name a file that is not there. ``security-severity`` follows GitHub's bands (critical > 9.0, high
 7.0-8.9, medium 4.0-6.9, low < 4.0).
 """
 
@@ -13,7 +19,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from auditkit.findings import Finding
+from auditkit.findings import Area, Finding
 from auditkit.report.model import AuditReport, RuleInfo
 from auditkit.scoring import finding_key
 
@@ -23,6 +29,20 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
 _PRECISION = {"high": "high", "medium": "medium", "low": "low"}
+_PROBE_FOLDER = "auditkit-probes"
+
+
+def _uri(path: str) -> tuple[str, str | None]:
+    """The artifact URI of a finding's path, and the original path when it had to be replaced by a pseudo-path."""
+    from urllib.parse import quote
+
+    if path.startswith("probe:"):
+        # A probe without a profile file: ``probe:http`` would read as a URI scheme.
+        return f"{_PROBE_FOLDER}/{quote(path.removeprefix('probe:'), safe='')}", None
+    if path.startswith("/") or (len(path) > 2 and path[1] == ":" and path[2] in "\\/"):
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        return f"{_PROBE_FOLDER}/{quote(name, safe='')}", path
+    return quote(path, safe="/") or ".", None
 
 
 def _result(f: Finding, rule_index: int) -> dict[str, Any]:
@@ -40,19 +60,23 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         )
     if f.redacted:
         text += f" Redacted value: {f.redacted}."
+    uri, outside = _uri(loc.path)
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVEL[f.severity.value],
         "message": {"text": text},
         "locations": [
-            {"physicalLocation": {"artifactLocation": {"uri": loc.path.lstrip("/") or "."}, "region": region}}
+            {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}
         ],
         "partialFingerprints": {"auditkitFindingKey/v1": finding_key(f)},
         "properties": {"severity": f.severity.value, "confidence": f.confidence.value},
     }
-    if f.fingerprint:
+    if f.fingerprint and f.area is Area.SECRETS:
         result["partialFingerprints"]["auditkitSecret/v1"] = f.fingerprint
+    if outside is not None:
+        result["properties"]["profile"] = outside
+        result["properties"]["note"] = "located on a pseudo-path: the profile is outside the repository"
     return result
 
 

@@ -338,7 +338,39 @@ def score_infrastructure(
     score, deductions, counted = _presence(
         "infra_missing", "load-testing infrastructure", facts.infrastructure, findings
     )
+    partial = []
+    share = 10.0 / len(facts.infrastructure)
+    total = max(facts.infrastructure_total, 1)
+    for name, lacking in sorted(facts.infrastructure_gaps.items()):
+        if not facts.infrastructure.get(name) or not lacking:
+            continue  # a missing signal already lost its whole share above
+        paths = tuple(sorted(lacking))
+        label = _GAP_LABELS.get(name, f"lack {name.replace('_', ' ')}")
+        partial.append(
+            Deduction(
+                kind=f"infra_missing:{name}",
+                points=share * len(paths) / total,
+                reason=f"{len(paths)} of {_plural(total, 'load test')} {label}",
+                items=paths,
+                finding_keys=tuple(
+                    sorted(
+                        finding_key(f)
+                        for f in findings
+                        if f.location.path in paths and f.rule_id == _GAP_RULES.get(name, name)
+                    )
+                ),
+            )
+        )
+    if partial:
+        score, deductions = _fit([*deductions, *partial])
+        counted += f"; {'; '.join(d.reason for d in partial)}"
     return Measured(score, Confidence.MEDIUM, deductions, f"infrastructure signals: {counted}")
+
+
+# How a per-test gap reads in a deduction ("3 of 9 load tests hard-code their target ...").
+_GAP_LABELS = {"environment": "hard-code their target host instead of reading it from the environment"}
+# The per-test check whose failure is that gap (its findings are linked to the deduction).
+_GAP_RULES = {"environment": "load.env-config"}
 
 
 def score_probes(

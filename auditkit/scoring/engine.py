@@ -68,10 +68,14 @@ def score(inputs: ScoreInputs, model: ScoringModel | None = None) -> Scorecard:
     caps = _caps(model.caps, inputs, uncapped)
     overall = min([uncapped, *(c.max for c in caps)])
     overall = round(overall, 1)
+    # Areas that were not measured never count as 0, but a score resting on less than half of the
+    # weight says little: its confidence is low whatever the measured areas' confidence.
+    all_weight = sum(a.weight for a in areas if a.weight > 0)
+    confidence = Confidence.LOW if total_weight < 0.5 * all_weight else _overall_confidence(measured)
     return Scorecard(
         overall=overall,
         status=status_for(overall, model),
-        confidence=_overall_confidence(measured),
+        confidence=confidence,
         areas=tuple(areas),
         caps=caps,
         total_weight=total_weight,

@@ -85,7 +85,11 @@ class CoverageFacts:
     scenarios: Mapping[str, bool] = field(default_factory=dict)
     """Scenario category -> present anywhere; empty when not measured."""
     infrastructure: Mapping[str, bool] = field(default_factory=dict)
-    """Infrastructure signal (ci, results, environment...) -> present; empty when not measured."""
+    """Infrastructure signal (ci, results, environment...) -> present in at least one test; empty when not measured."""
+    infrastructure_gaps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per-test signal -> the tests lacking it (environment: tests with a hard-coded target)."""
+    infrastructure_total: int = 0
+    """How many tests the per-test signals were checked on (the denominator of the gaps)."""
     findings: tuple[Finding, ...] = ()
 
 

@@ -126,6 +126,34 @@ class Scorecard:
         """Ids of the areas that have a score, in file order."""
         return tuple(a.id for a in self.areas if a.measured)
 
+    @property
+    def measured_share(self) -> float:
+        """Share (0-1) of the model's total area weight that was measured."""
+        weighted = [a for a in self.areas if a.weight > 0]
+        everything = sum(a.weight for a in weighted)
+        return sum(a.weight for a in weighted if a.measured) / everything if everything else 0.0
+
+    @property
+    def mostly_unmeasured(self) -> bool:
+        """Whether the measured areas carry less than half of the total weight (the score says little)."""
+        return self.measured_share < 0.5
+
+    @property
+    def unmeasured_headline(self) -> str:
+        """``only N of M areas measured (X% of the weight)``."""
+        measured = sum(1 for a in self.areas if a.measured)
+        return f"only {measured} of {len(self.areas)} areas measured ({self.measured_share:.0%} of the weight)"
+
+    @property
+    def unmeasured_reason(self) -> str | None:
+        """The headline and each unmeasured area with why, when mostly unmeasured; else ``None``."""
+        if not self.mostly_unmeasured:
+            return None
+        missing = [a for a in self.areas if not a.measured]
+        return f"{self.unmeasured_headline}; not measured: " + "; ".join(
+            f"{a.id} ({a.summary})" if a.summary else a.id for a in missing
+        )
+
 
 def finding_key(finding: Finding) -> str:
     """A stable identity for a finding across runs, without any secret in it.

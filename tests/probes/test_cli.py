@@ -206,8 +206,50 @@ def test_ctrl_c_stops_cleanly_and_still_reports(http_server: TestServer) -> None
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err  # an interrupted run is not a pass, even with no threshold set
     doc = json.loads(out)
-    assert doc["interrupted"] is True
+    assert doc["interrupted"] is True and doc["passed"] is False
     assert doc["requests"] > 0 and doc["duration_s"] < 30
     assert "Traceback" not in err
+
+
+def test_ctrl_c_on_a_db_probe_exits_130_and_is_not_a_pass(pg_env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditkit", "probe", "db", "--duration", "60s", "--clients", "2", "--format", "json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    doc = json.loads(out)
+    assert doc["interrupted"] is True and doc["passed"] is False
+    assert doc["duration_s"] < 30 and "Traceback" not in err
+
+
+@pytest.mark.postgres
+def test_db_accepts_a_libpq_keyword_value_dsn(pg_server: PgServer, pg_env: dict[str, str]) -> None:
+    dsn = f"host={pg_server.host} port={pg_server.port} user={pg_server.user} dbname='{pg_server.database}'"
+    # The PG* variables point elsewhere: the run only works if the DSN's keywords reach the driver.
+    env = {"PGPORT": "1", "PGUSER": "nobody", "PGDATABASE": "nowhere", "PGPASSWORD": pg_server.password}
+    code, out, err = _run(
+        "probe", "db", "--dsn", dsn, "--clients", "1", "--duration", "0.3s", "--format", "json", env=env
+    )
+    assert code == 0, out + err
+    doc = json.loads(out)
+    assert doc["requests"] > 0 and sum(doc["errors"].values()) == 0
+    code, _, err = _run("probe", "db", "--dsn", dsn + " password=hunter2", env=env)
+    assert code == 2 and "PGPASSWORD" in err and "hunter2" not in err
+
+
+@pytest.mark.postgres
+def test_db_invalid_query_is_bad_input_before_any_load(pg_server: PgServer, pg_env: dict[str, str]) -> None:
+    for query, code_name in (("SELEC 1", "42601"), ("SELECT * FROM no_such_table_here", "42P01")):
+        code, out, err = _run("probe", "db", "--query", query, "--duration", "5s", "--format", "json")
+        assert code == 2, out + err
+        assert out == ""  # no report: nothing was run
+        assert code_name in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

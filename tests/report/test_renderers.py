@@ -154,3 +154,66 @@ def test_not_measured_area_renders_as_such() -> None:
     doc = json.loads(render(report, "json"))
     probe = next(a for a in doc["areas"] if a["id"] == "probe_results")
     assert probe["score"] is None and probe["status"] == "not_measured"
+
+
+def test_reports_are_written_with_the_umask_mode_not_0600(report, tmp_path) -> None:  # noqa: ANN001
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        written = write_reports(report, ["json", "md"], tmp_path / "out")
+    finally:
+        os.umask(old)
+    for p in written:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
+
+
+def test_sarif_secret_fingerprints_only_on_secrets_and_uris_encoded_and_in_repo() -> None:
+    from auditkit.findings import Area, Confidence, Finding, Location, Severity
+    from auditkit.report.model import RuleInfo
+    from auditkit.report.sarif import findings_to_sarif
+
+    def finding(rule: str, area: Area, path: str) -> Finding:
+        return Finding(
+            rule_id=rule, area=area, severity=Severity.HIGH, confidence=Confidence.HIGH, message="m",
+            location=Location(path, 3), remediation="r", fingerprint="f" * 32,
+        )
+
+    findings = [
+        finding("secret", Area.SECRETS, "my scripts/db run.sh"),
+        finding("cov", Area.COVERAGE, "services/<img src=x onerror=alert(1)>"),
+        finding("probe", Area.PROBES, "/tmp/review2-prof/quick.toml"),
+        finding("probe", Area.PROBES, "loadchecks/quick.toml"),
+        finding("probe", Area.PROBES, "probe:http"),
+    ]
+    rules = [RuleInfo(r, "x", "s", "f", "h", "high") for r in ("secret", "cov", "probe")]
+    results = findings_to_sarif(findings, rules, tool_version="1", category="c")["runs"][0]["results"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert uris == [
+        "my%20scripts/db%20run.sh",
+        "services/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E",
+        "auditkit-probes/quick.toml",
+        "loadchecks/quick.toml",
+        "auditkit-probes/http",
+    ]
+    assert results[2]["properties"]["profile"] == "/tmp/review2-prof/quick.toml"
+    assert "profile" not in results[3]["properties"]
+    assert ["auditkitSecret/v1" in r["partialFingerprints"] for r in results] == [True] + [False] * 4
+
+
+def test_probe_profile_inside_the_scanned_repo_is_named_relative_to_it(tmp_path) -> None:  # noqa: ANN001
+    import dataclasses
+
+    from auditkit.audit import _relative_source
+
+    @dataclasses.dataclass(frozen=True)
+    class Result:
+        source: str | None
+
+    (tmp_path / "repo" / "load").mkdir(parents=True)
+    root = (tmp_path / "repo").resolve()
+    assert _relative_source(Result(str(root / "load" / "quick.toml")), root).source == "load/quick.toml"
+    assert _relative_source(Result(str(tmp_path / "elsewhere.toml")), root).source == str(tmp_path / "elsewhere.toml")
+    assert _relative_source(Result(None), root).source is None

@@ -86,7 +86,9 @@ def test_fail_under_and_exit_codes(tmp_path: Path, env: dict[str, str]) -> None:
     repo = _repo(tmp_path)
     out = str(tmp_path / "out")
     assert _scan(str(repo), "--out", out, "--no-record", "--fail-under", "5")[0] == 1
-    assert _scan(str(repo), "--out", out, "--no-record", "--fail-under", "0")[0] == 0
+    # No service is discovered in this small repository: most of the weight is unmeasured.
+    assert _scan(str(repo), "--out", out, "--no-record", "--fail-under", "0")[0] == 1
+    assert _scan(str(repo), "--out", out, "--no-record", "--fail-under", "0", "--allow-unmeasured")[0] == 0
     code, _, stderr = _scan(str(tmp_path / "missing"), "--out", out)
     assert code == 2 and "no such file" in stderr and "Traceback" not in stderr
     code, _, stderr = _scan(str(repo), "--out", "-", "--report", "json", "--report", "md")
@@ -266,3 +268,42 @@ def test_a_baselined_password_in_a_load_test_still_fails_its_quality_check(
     assert code == 0, stderr
     test = next(t for t in json.loads(stdout)["coverage"]["tests"] if t["path"] == "operations/load-tests/load-test.sh")
     assert any(i.startswith("Secrets from the environment: hard-coded credential at line 3") for i in test["issues"])
+
+
+def test_fail_under_nan_is_a_usage_error_on_the_cli_and_in_the_config(tmp_path: Path, env: dict[str, str]) -> None:
+    repo = _repo(tmp_path)
+    result = CliRunner().invoke(main, ["scan", str(repo), "--no-record", "--fail-under", "nan", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "not a number" in result.stderr
+    (repo / ".auditkit.toml").write_text("[scan]\nfail_under = nan\n")
+    result = CliRunner().invoke(main, ["scan", str(repo), "--no-record", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "fail_under" in result.stderr and "Traceback" not in result.stderr
+    result = CliRunner().invoke(main, ["probe", "db", "--rate", "nan"])
+    assert result.exit_code == 2 and "not a number" in result.stderr
+
+
+@pytest.mark.parametrize("layout", ["empty", "microservices"])
+def test_mostly_unmeasured_scan_is_low_confidence_and_fails_the_gate(
+    tmp_path: Path, env: dict[str, str], layout: str
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    if layout == "microservices":
+        for name in ("orders", "billing"):
+            (repo / "microservices" / name).mkdir(parents=True)
+            (repo / "microservices" / name / "main.go").write_text("package main\nfunc main() {}\n")
+    out = str(tmp_path / "out")
+    code, stdout, _ = _scan(str(repo), "--out", out, "--no-record", "--fail-under", "5")
+    assert code == 1
+    assert "confidence low" in stdout and "only 1 of 7 areas measured" in stdout
+    assert "Gate: FAILED" in stdout and "--allow-unmeasured" in stdout
+    doc = json.loads((tmp_path / "out" / "auditkit-report.json").read_text())
+    assert doc["gate"]["passed"] is False and "only 1 of 7 areas measured" in doc["gate"]["reason"]
+    assert doc["confidence"] == "low" and doc["score"] is not None  # not measured still never counts as 0
+    md = (tmp_path / "out" / "auditkit-report.md").read_text()
+    assert "only 1 of 7 areas measured" in md and "load\\_test\\_coverage (no services found" in md
+    code, stdout, _ = _scan(str(repo), "--out", out, "--no-record", "--fail-under", "5", "--allow-unmeasured")
+    assert code == 0 and "Gate: passed" in stdout
+    # No threshold: still exit 0, the low confidence is only reported.
+    assert _scan(str(repo), "--out", out, "--no-record")[0] == 0

@@ -235,3 +235,42 @@ def test_packaged_data_loads() -> None:
     ):
         assert required in ids
     assert load_remediation().lookup("scenario_missing:anything-new").kind == "scenario_missing"
+
+
+def test_infrastructure_environment_gap_is_proportional_and_names_the_hard_coded_tests() -> None:
+    from auditkit.audit import coverage_facts
+    from auditkit.config import Config
+
+    paths = [f"load/t{i}.js" for i in range(9)]
+
+    class Result:
+        findings = ()
+
+        def __init__(self, env_tests: list[str]) -> None:
+            self.env_tests = env_tests
+
+        def to_dict(self) -> dict:
+            return {
+                "services": [
+                    {"name": "api", "path": "api", "load_tests": [{"path": p, "tool": "k6", "quality": 8} for p in paths]}
+                ],
+                "platform": {
+                    "standard_tool": "k6",
+                    "ci": {"integrated": True},
+                    "results_output": {"tests": [paths[0]]},
+                    "configurable_target": {"tests": self.env_tests},
+                },
+            }
+
+    def infra(env_tests: list[str]):  # noqa: ANN202
+        card = score(ScoreInputs(coverage=coverage_facts(Result(env_tests), Config(base_dir=Path(".")))), load_scoring_model())
+        return next(a for a in card.areas if a.id == "load_testing_infrastructure")
+
+    some = infra(paths[:4])  # 4 of 9 read their target from the environment
+    assert some.score is not None and some.score == pytest.approx(10 - (10 / 3) * 5 / 9, abs=0.06)
+    (d,) = some.explanation
+    assert d.items == tuple(paths[4:]) and "5 of 9" in d.reason and "hard-code" in d.reason
+    assert infra(paths).score == 10.0
+    none = infra([])
+    assert none.score == pytest.approx(10 - 10 / 3, abs=0.06)
+    assert none.explanation[0].items == ("environment",)
