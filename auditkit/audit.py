@@ -498,7 +498,7 @@ def _run_probe(profile: str | Path, config: Config, target: str | None) -> list[
 def _relative_source(result: Any, root: Path) -> Any:
     """A probe result whose profile lies under ``root`` names it relative to ``root`` (its findings' location)."""
     source = getattr(result, "source", None)
-    if not source or not dataclasses.is_dataclass(result):
+    if not source or not dataclasses.is_dataclass(result) or isinstance(result, type):
         return result
     try:
         rel = Path(source).resolve().relative_to(root)

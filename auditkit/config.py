@@ -122,6 +122,8 @@ class ScanConfig:
     """SQLite path or ``postgresql://`` URL of the run history (``AUDITKIT_HISTORY_URL`` overrides)."""
     probes: tuple[str, ...] = ()
     """Probe profiles run by every scan."""
+    allow_unmeasured: bool = False
+    """Let ``fail_under`` judge the measured areas alone even when most of the weight was not measured."""
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,7 @@ def _parse_scan(t: _Table, base: Path) -> ScanConfig:
         history=t.boolean("history", d.history),
         history_store=t.string("history_store", None),
         probes=t.strings("probes", d.probes),
+        allow_unmeasured=t.boolean("allow_unmeasured", d.allow_unmeasured),
     )
 
 

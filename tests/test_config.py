@@ -50,3 +50,11 @@ def test_valid_pyproject_without_tool_auditkit_is_skipped(tmp_path: Path, git_en
     assert find_config_file(repo) is None
     (repo / "pyproject.toml").write_text('[tool.auditkit.secrets]\nallow_paths = ["fixtures/**"]\n')
     assert find_config_file(repo) == (repo / "pyproject.toml").resolve()
+
+
+def test_scan_allow_unmeasured_is_validated(tmp_path: Path) -> None:
+    (tmp_path / ".auditkit.toml").write_text("[scan]\nallow_unmeasured = true\n")
+    assert load_config(tmp_path).scan.allow_unmeasured is True
+    (tmp_path / ".auditkit.toml").write_text('[scan]\nallow_unmeasured = "yes"\n')
+    with pytest.raises(ConfigError, match="allow_unmeasured"):
+        load_config(tmp_path)

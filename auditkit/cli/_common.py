@@ -14,6 +14,7 @@ from auditkit.errors import AuditkitError
 
 __all__ = [
     "EXIT_CLEAN",
+    "FiniteFloatRange",
     "EXIT_FINDINGS",
     "EXIT_USAGE",
     "color_enabled",
@@ -77,3 +78,13 @@ def echo_notices(notices: Iterable[str], quiet: bool = False) -> None:
         return
     for notice in notices:
         click.echo(f"auditkit: notice: {notice}", err=True)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses NaN, which compares false with every bound."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return rv

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from auditkit.cli._common import EXIT_CLEAN, EXIT_FINDINGS, color_enabled, echo_notices, guarded, style
+from auditkit.cli._common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    FiniteFloatRange,
+    color_enabled,
+    echo_notices,
+    guarded,
+    style,
+)
 
 __all__ = ["coverage", "render_text"]
 
@@ -31,7 +39,7 @@ __all__ = ["coverage", "render_text"]
 )
 @click.option(
     "--fail-under",
-    type=click.FloatRange(0, 100),
+    type=FiniteFloatRange(0, 100),
     default=None,
     help="Exit 1 when fewer than this percentage of services have a load test.",
 )

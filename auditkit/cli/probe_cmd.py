@@ -20,13 +20,13 @@ import click
 from auditkit.cli._common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
+    FiniteFloatRange,
     color_enabled,
     echo_notices,
     guarded,
     stderr_is_tty,
     style,
 )
-from auditkit.cli.scan_cmd import FiniteFloatRange
 from auditkit.config import ProbesConfig, load_config
 from auditkit.errors import CredentialError, ProbeError
 

@@ -13,6 +13,7 @@ import click
 from auditkit.cli._common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
+    FiniteFloatRange,
     color_enabled,
     echo_notices,
     guarded,
@@ -23,17 +24,8 @@ from auditkit.cli._common import (
 if TYPE_CHECKING:
     from auditkit.report.model import AuditReport
 
-__all__ = ["FiniteFloatRange", "history", "scan"]
+__all__ = ["history", "scan"]
 
-
-class FiniteFloatRange(click.FloatRange):
-    """``click.FloatRange`` that also refuses NaN, which compares false with every bound."""
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
-        rv = super().convert(value, param, ctx)
-        if isinstance(rv, float) and rv != rv:
-            self.fail(f"{value!r} is not a number.", param, ctx)
-        return rv
 
 _FORMATS = ("html", "md", "json", "sarif", "junit")
 _DEFAULT_REPORTS = ("html", "md", "json")
@@ -170,7 +162,7 @@ def scan(
             probe_target=probe_target,
             store=store,
             fail_under=threshold,
-            allow_unmeasured=allow_unmeasured,
+            allow_unmeasured=allow_unmeasured or scan_cfg.allow_unmeasured,
             progress=progress,
         )
     finally:
