@@ -132,9 +132,7 @@ def run_audit(
     git = git_info(root)
 
     say("secrets")
-    secrets_facts, secrets_view, rule_help = _secrets(
-        root, config, history and git.toplevel is not None, notices
-    )
+    secrets_facts, secrets_view, rule_help = _secrets(root, config, history and git.toplevel is not None, notices)
     if history and git.toplevel is None:
         notices.append("not a git repository: git history was not scanned")
 
@@ -219,7 +217,6 @@ def _secrets(
     score counts everything and a notice says what the baseline accepts.
     """
     from auditkit.secrets import scan_secrets
-
     from auditkit.secrets.sources import git_toplevel
 
     past = None
@@ -248,9 +245,7 @@ def _secrets(
         notices.extend(n for n in past.all_notices if n not in notices)
     findings = _one_per_place(head, past)
     _baseline_notice(root, config, findings, notices)
-    rule_help = {
-        g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation
-    }
+    rule_help = {g.rule_id: g.remediation for g in (*head.groups, *(past.groups if past else ())) if g.remediation}
 
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in head.findings:
@@ -275,9 +270,7 @@ def _secrets(
         severity = min((f.severity for f in head_f + past_f), key=lambda s: s.rank)
         confidence = min((f.confidence for f in head_f + past_f), key=lambda c: c.rank)
         occurrences = sorted(head_f + past_f, key=lambda f: f.sort_key)
-        facts.append(
-            SecretGroupFacts(fingerprint, rule_id, severity, confidence, in_head, paths, len(occurrences))
-        )
+        facts.append(SecretGroupFacts(fingerprint, rule_id, severity, confidence, in_head, paths, len(occurrences)))
         views.append(
             SecretGroupView(
                 fingerprint=fingerprint,
@@ -287,9 +280,7 @@ def _secrets(
                 redacted=sample.redacted or "****",
                 in_head=in_head,
                 paths=paths,
-                occurrences=tuple(
-                    Occurrence(f.location.path, f.location.line, f.location.commit) for f in occurrences
-                ),
+                occurrences=tuple(Occurrence(f.location.path, f.location.line, f.location.commit) for f in occurrences),
                 introduced=getattr(meta, "introduced", None)
                 or min((f.introduced for f in past_f if f.introduced), key=lambda p: p.date, default=None),
                 removed=None if in_head else getattr(meta, "removed", None),
@@ -313,8 +304,7 @@ def _one_per_place(head: Any, past: Any) -> tuple[Finding, ...]:
     live = {(f.rule_id, f.fingerprint, f.location.path) for f in head.findings}
     introduced = {(g.rule_id, g.fingerprint): g.introduced for g in (past.groups if past else ())}
     out = [
-        f if f.introduced else replace(f, introduced=introduced.get((f.rule_id, f.fingerprint)))
-        for f in head.findings
+        f if f.introduced else replace(f, introduced=introduced.get((f.rule_id, f.fingerprint))) for f in head.findings
     ]
     out.extend(
         f

@@ -377,9 +377,7 @@ class _Table:
             raise self._fail(key, f"an integer >= {minimum}", value)
         return value
 
-    def number(
-        self, key: str, default: Any, minimum: float | None = None, maximum: float | None = None
-    ) -> Any:
+    def number(self, key: str, default: Any, minimum: float | None = None, maximum: float | None = None) -> Any:
         """A float or integer value within bounds."""
         value = self._data.get(key, default)
         if value is None:

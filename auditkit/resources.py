@@ -27,8 +27,7 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise DataFileError(
-        f"auditkit's data folder {name!r} is missing (looked in {_PACKAGE_DIR} and its parent); "
-        "reinstall auditkit"
+        f"auditkit's data folder {name!r} is missing (looked in {_PACKAGE_DIR} and its parent); reinstall auditkit"
     )
 
 

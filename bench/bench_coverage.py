@@ -211,9 +211,7 @@ def main() -> int:
             f"growth: {f1 / f0:.1f}x the files took {c1 / c0:.2f}x the CPU time "
             f"({'linear' if 0.75 <= (c1 / c0) / (f1 / f0) <= 1.3 else 'non-linear'} in the number of files)"
         )
-        print(
-            f"target 500 services < 10 s (warm): {'met' if rows[-1][2] < 10 else 'MISSED'} ({rows[-1][2]:.2f} s)"
-        )
+        print(f"target 500 services < 10 s (warm): {'met' if rows[-1][2] < 10 else 'MISSED'} ({rows[-1][2]:.2f} s)")
     largest = work / f"mono{rows[-1][0]}"
     wall, cpu, _ = timed(largest, args.repeat, secrets=True)
     print(

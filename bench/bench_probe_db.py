@@ -117,9 +117,7 @@ def main() -> None:
     )
     print("\n| measurement | pgbench -M prepared | auditkit | ratio |\n|---|---:|---:|---:|")
     print(f"| tps, {args.clients} clients | {tps:,.0f} | {ours:,.0f} | {ours / tps:.2f} |")
-    print(
-        f"| mean latency ms | {lat:.3f} | {doc['latency_ms']['mean']:.3f} | {doc['latency_ms']['mean'] / lat:.2f} |"
-    )
+    print(f"| mean latency ms | {lat:.3f} | {doc['latency_ms']['mean']:.3f} | {doc['latency_ms']['mean'] / lat:.2f} |")
 
 
 if __name__ == "__main__":

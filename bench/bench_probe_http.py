@@ -106,9 +106,7 @@ def probe(url: str, seconds: int, *args: str) -> dict:
         "--quiet",
         *args,
     ]
-    out = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     if out.returncode not in (0, 1):
         raise SystemExit(out.stderr)
     return json.loads(out.stdout)
@@ -128,9 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     for tool in ("nginx", "wrk", "taskset"):
         if not shutil.which(tool):
-            raise SystemExit(
-                f"{tool} not found: apt-get install -y nginx wrk libnginx-mod-http-echo util-linux"
-            )
+            raise SystemExit(f"{tool} not found: apt-get install -y nginx wrk libnginx-mod-http-echo util-linux")
     folder = Path(tempfile.mkdtemp(prefix="auditkit-bench-nginx-"))
     port = free_port()
     pidfile = start_nginx(folder, port)

@@ -44,9 +44,7 @@ def _prepare(source: Path) -> Path:
 
 def _time(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
-    )
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         sys.exit(f"{cmd[:4]} failed with exit {proc.returncode}: {proc.stderr[-2000:]}")
@@ -55,9 +53,7 @@ def _time(cmd: list[str], env: dict[str, str]) -> float:
 
 def main() -> None:
     """Run the comparison and print the ratio."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repo", type=Path, default=DEFAULT_MIRROR, help="a git repository or bare git dir")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()

@@ -117,9 +117,7 @@ def part_worktree() -> None:
     if ds:
         with tempfile.NamedTemporaryFile() as out:
             start = time.perf_counter()
-            subprocess.run(
-                [ds, "scan", "--all-files"], cwd=tree, stdout=out, stderr=subprocess.DEVNULL, check=False
-            )
+            subprocess.run([ds, "scan", "--all-files"], cwd=tree, stdout=out, stderr=subprocess.DEVNULL, check=False)
             peer = time.perf_counter() - start
         print(f"detect-secrets scan --all-files: {peer:7.2f} s")
         print(f"ratio auditkit / detect-secrets: {ours / peer:.3f}  (target <= 0.1)")
@@ -220,8 +218,10 @@ def part_history(source: Path, trufflehog: str | None) -> None:
     trufflehog = trufflehog or shutil.which("trufflehog")
     if trufflehog:
         peer = sh([trufflehog, "--regex", "--entropy=False", "--json", "--repo_path", str(repo), "file:///unused"])
-        print(f"truffleHog 2.x --regex    : {peer:7.2f} s  ratio to floor {peer / floor:.1f}  "
-              f"(auditkit / truffleHog {ours / peer:.3f})")
+        print(
+            f"truffleHog 2.x --regex    : {peer:7.2f} s  ratio to floor {peer / floor:.1f}  "
+            f"(auditkit / truffleHog {ours / peer:.3f})"
+        )
     print("peak RSS as history grows (--since):")
     dates = subprocess.run(
         ["git", "-C", str(repo), "log", "--all", "--format=%ct"], capture_output=True, text=True
@@ -235,13 +235,9 @@ def part_history(source: Path, trufflehog: str | None) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=["worktree", "precommit", "history", "all"], default="all")
-    parser.add_argument(
-        "--repo", type=Path, default=DEFAULT_REPO, help="repository for the history benchmark"
-    )
+    parser.add_argument("--repo", type=Path, default=DEFAULT_REPO, help="repository for the history benchmark")
     parser.add_argument("--trufflehog", help="truffleHog 2.x executable to run beside auditkit on the history")
     args = parser.parse_args()
     print(f"# auditkit secret-scanning benchmark\nmachine: {machine()}")

@@ -55,7 +55,5 @@ def git_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """Run git in ``repo`` and return stdout (raises on failure)."""
     full_env = {**os.environ, **(env or {})}
-    out = subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=full_env
-    )
+    out = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=full_env)
     return out.stdout

@@ -16,9 +16,7 @@ def test_demo_scores_the_example_twice_and_shows_the_fix(tmp_path: Path) -> None
     res = CliRunner().invoke(main, ["demo", "--workdir", str(tmp_path / "work"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     scores = [
-        float(line.split(":")[1].split("/")[0])
-        for line in res.output.splitlines()
-        if line.startswith("Overall score:")
+        float(line.split(":")[1].split("/")[0]) for line in res.output.splitlines() if line.startswith("Overall score:")
     ]
     assert len(scores) == 2 and scores[0] < scores[1] and scores[0] <= 3.0
     names = {p.name for p in out.iterdir()}

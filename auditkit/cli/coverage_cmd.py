@@ -76,9 +76,7 @@ def render_text(doc: dict[str, Any], color: bool = False) -> str:
     lines: list[str] = []
     pct = "n/a" if s["coverage_pct"] is None else f"{s['coverage_pct']:.1f}%"
     ep = "n/a" if s["endpoint_coverage_pct"] is None else f"{s['endpoint_coverage_pct']:.1f}%"
-    head_color = (
-        "red" if (s["coverage_pct"] or 0) < 50 else "yellow" if (s["coverage_pct"] or 0) < 80 else "green"
-    )
+    head_color = "red" if (s["coverage_pct"] or 0) < 50 else "yellow" if (s["coverage_pct"] or 0) < 80 else "green"
     lines.append(
         style(
             f"Load-test coverage: {s['services_covered']}/{s['services_total']} services ({pct})",
@@ -140,13 +138,10 @@ def render_text(doc: dict[str, Any], color: bool = False) -> str:
     lines.append("Scenario categories present: " + (", ".join(sorted(cats["present"])) or "none"))
     lines.append("Scenario categories missing: " + (", ".join(cats["missing"]) or "none"))
     ci = platform["ci"]
-    lines.append(
-        "CI: " + (f"{len(ci['tests'])} test(s) run in CI" if ci["tests"] else "no load test runs in CI")
-    )
+    lines.append("CI: " + (f"{len(ci['tests'])} test(s) run in CI" if ci["tests"] else "no load test runs in CI"))
     res = platform["results_output"]
     lines.append(
-        "Results stored: "
-        + (f"{', '.join(res['sinks'])} ({len(res['tests'])} test(s))" if res["tests"] else "nowhere")
+        "Results stored: " + (f"{', '.join(res['sinks'])} ({len(res['tests'])} test(s))" if res["tests"] else "nowhere")
     )
     uncovered = [x for x in doc["services"] if not x["covered"]]
     critical = [x["name"] for x in uncovered if x["critical"]]

@@ -95,9 +95,7 @@ def probe() -> None:
 
 @probe.command("http")
 @click.option("--target", "target", metavar="URL", help="Base URL (the profile's target when omitted).")
-@click.option(
-    "--profile", metavar="NAME|FILE", help="Profile: smoke, baseline, spike, soak or a TOML/YAML file."
-)
+@click.option("--profile", metavar="NAME|FILE", help="Profile: smoke, baseline, spike, soak or a TOML/YAML file.")
 @click.option(
     "--vus",
     type=click.IntRange(min=1),
@@ -108,13 +106,9 @@ def probe() -> None:
     type=FiniteFloatRange(min=0, min_open=True),
     help="Arrival rate per second: switches to the open model.",
 )
-@click.option(
-    "--max-vus", type=click.IntRange(min=1), help="Open model: most connections to open when requests queue."
-)
+@click.option("--max-vus", type=click.IntRange(min=1), help="Open model: most connections to open when requests queue.")
 @click.option("--duration", metavar="D", help="Run length: 30s, 2m, 1h (default 10s).")
-@click.option(
-    "--stages", metavar="D:N,...", help="Ramp: 30s:10,1m:10,30s:0 (VUs, or rates with --rate/open model)."
-)
+@click.option("--stages", metavar="D:N,...", help="Ramp: 30s:10,1m:10,30s:0 (VUs, or rates with --rate/open model).")
 @click.option("--timeout", metavar="D", help="Per-request timeout (default 10s).")
 @click.option(
     "--threshold",
@@ -130,9 +124,7 @@ def probe() -> None:
     metavar="HOST",
     help="Allow this non-loopback host as a target (only systems you may load-test).",
 )
-@click.option(
-    "--workers", type=click.IntRange(min=0), help="Load-generating processes (0 = one per CPU; default 1)."
-)
+@click.option("--workers", type=click.IntRange(min=0), help="Load-generating processes (0 = one per CPU; default 1).")
 @click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="auditkit config file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line and no notices.")
@@ -192,9 +184,7 @@ def http_cmd(
 
 
 @probe.command("db")
-@click.option(
-    "--profile", metavar="NAME|FILE", help="Profile with a [db] section: smoke, baseline, ... or a file."
-)
+@click.option("--profile", metavar="NAME|FILE", help="Profile with a [db] section: smoke, baseline, ... or a file.")
 @click.option(
     "--workload",
     type=click.Choice(["read", "write", "mixed", "contention", "pool"]),
@@ -208,16 +198,10 @@ def http_cmd(
     help="Transactions per second (open model: latency from the intended start).",
 )
 @click.option("--query", metavar="SQL", help="Statement to run (read: default SELECT 1; write: rolled back).")
-@click.option(
-    "--allow-writes", is_flag=True, help="Let --query change data (otherwise it is rolled back / read-only)."
-)
-@click.option(
-    "--dsn", metavar="DSN", help="Host/database without a password (the password comes from PGPASSWORD)."
-)
+@click.option("--allow-writes", is_flag=True, help="Let --query change data (otherwise it is rolled back / read-only).")
+@click.option("--dsn", metavar="DSN", help="Host/database without a password (the password comes from PGPASSWORD).")
 @click.option("--password", "password", metavar="X", hidden=True, help="Refused: use PGPASSWORD.")
-@click.option(
-    "--pool-cap", type=click.IntRange(min=1), help="Pool workload: stop after this many connections."
-)
+@click.option("--pool-cap", type=click.IntRange(min=1), help="Pool workload: stop after this many connections.")
 @click.option("--timeout", metavar="D", help="Statement and connect timeout (default 10s).")
 @click.option(
     "--threshold",
@@ -324,8 +308,7 @@ def render_text(result: Any, color: bool = False) -> str:
         f"auditkit probe {result.probe}  {result.target}  ({shape}, {result.duration_s:g}s)",
         f"  {'requests' if unit == 'req' else 'transactions':<12} {result.requests:,}  "
         f"throughput {result.throughput:,.1f}/s",
-        "  latency ms   "
-        + "  ".join(f"{k} {_ms(lat[k])}" for k in ("min", "p50", "p90", "p95", "p99", "max")),
+        "  latency ms   " + "  ".join(f"{k} {_ms(lat[k])}" for k in ("min", "p50", "p90", "p95", "p99", "max")),
     ]
     if result.errors:
         errs = ", ".join(f"{k} {v:,}" for k, v in sorted(result.errors.items()))
@@ -358,16 +341,10 @@ def render_text(result: Any, color: bool = False) -> str:
     if result.interrupted:
         lines.append("  interrupted  the run was stopped early; figures cover what completed")
     for expr, ok in result.thresholds.items():
-        mark = (
-            style("pass", enabled=color, fg="green")
-            if ok
-            else style("FAIL", enabled=color, fg="red", bold=True)
-        )
+        mark = style("pass", enabled=color, fg="green") if ok else style("FAIL", enabled=color, fg="red", bold=True)
         lines.append(f"  threshold    {mark}  {expr}")
     for notice in result.notices:
         lines.append(f"  notice       {notice}")
     verdict = "INTERRUPTED" if result.interrupted else "PASSED" if result.passed else "FAILED"
-    lines.append(
-        "  result       " + style(verdict, enabled=color, fg="green" if result.passed else "red", bold=True)
-    )
+    lines.append("  result       " + style(verdict, enabled=color, fg="green" if result.passed else "red", bold=True))
     return "\n".join(lines)

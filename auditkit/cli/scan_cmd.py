@@ -245,9 +245,7 @@ def _summary(report: AuditReport) -> None:
 
 
 @click.command("history")
-@click.argument(
-    "path", required=False, default=".", type=click.Path(path_type=Path, exists=True, file_okay=False)
-)
+@click.argument("path", required=False, default=".", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--all", "all_repos", is_flag=True, help="List runs of every repository in the store.")
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Newest runs to list.")
 @_STORE_OPTION

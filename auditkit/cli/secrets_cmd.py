@@ -44,9 +44,7 @@ def _progress_printer() -> Any:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--staged", is_flag=True, help="Scan only the lines added in the git index (the pre-commit path)."
-)
+@click.option("--staged", is_flag=True, help="Scan only the lines added in the git index (the pre-commit path).")
 @click.option("--history", is_flag=True, help="Scan every commit reachable from all refs.")
 @click.option("--since", metavar="DATE", help="With --history: only commits after DATE (git date syntax).")
 @click.option("--rev-range", metavar="A..B", help="With --history: only commits in this revision range.")
@@ -65,9 +63,7 @@ def _progress_printer() -> Any:
     help="Accepted findings (auditkit baseline or detect-secrets .secrets.baseline).",
 )
 @click.option("--no-baseline", is_flag=True, help="Ignore any baseline; report everything.")
-@click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: discovered)."
-)
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: discovered).")
 @click.option("--jobs", type=click.IntRange(min=0), default=None, help="Worker processes (0 = one per CPU).")
 @click.option("-q", "--quiet", is_flag=True, help="No notices on stderr.")
 @guarded
@@ -178,12 +174,8 @@ def _print_text(result: Any, elapsed: float) -> None:
         if group.introduced is not None:
             p = group.introduced
             state = "still in HEAD" if group.in_head else "history only"
-            click.echo(
-                f"         introduced {p.commit[:10]} by {p.author} <{p.email}> on {p.date}: {p.subject}"
-            )
-            click.echo(
-                f"         {state}" + (f"; removed in {group.removed.commit[:10]}" if group.removed else "")
-            )
+            click.echo(f"         introduced {p.commit[:10]} by {p.author} <{p.email}> on {p.date}: {p.subject}")
+            click.echo(f"         {state}" + (f"; removed in {group.removed.commit[:10]}" if group.removed else ""))
         for f in group.occurrences:
             where = f"{f.location.path}:{f.location.line}:{f.location.column}"
             if f.location.commit:
@@ -224,9 +216,7 @@ def _print_text(result: Any, elapsed: float) -> None:
     help="Baseline file to write (default: .auditkit-baseline.json at the top of the work tree).",
 )
 @click.option("--history", is_flag=True, help="Also accept findings from git history.")
-@click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: discovered)."
-)
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file (default: discovered).")
 @guarded
 def baseline(path: Path, output: Path | None, history: bool, config_path: Path | None) -> None:
     """Write or update the baseline of accepted secret findings for PATH.

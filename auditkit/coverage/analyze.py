@@ -72,9 +72,7 @@ _JS_ROUTE_HINT = re.compile(
     rb"""\.(?:get|post|put|patch|delete|del|all|route)\(\s*['"`][/*]|\.(?:use|register)\(|\.route\(\s*\{|"""
     rb"""@Controller\(|setGlobalPrefix\(|enableVersioning\("""
 )
-_PY_ROUTE_HINT = re.compile(
-    rb"@\w+\.(?:get|post|put|patch|delete|route|api_route)\(|include_router|register_blueprint"
-)
+_PY_ROUTE_HINT = re.compile(rb"@\w+\.(?:get|post|put|patch|delete|route|api_route)\(|include_router|register_blueprint")
 _SPEC_HINT = re.compile(rb"""(?:^|\n)\s*['"]?(?:openapi|swagger)['"]?\s*:""")
 _ID_LIKE = re.compile(r"^(?:api|v\d+|\{\})$")
 
@@ -126,9 +124,7 @@ def analyze(
             try:
                 found = tool.detect(src)
             except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the audit
-                notices.append(
-                    f"{rel}: could not be read as a {tool.name} file ({exc.__class__.__name__}); skipped"
-                )
+                notices.append(f"{rel}: could not be read as a {tool.name} file ({exc.__class__.__name__}); skipped")
                 continue
             notices.extend(found.notices)
             invocations.extend(found.invocations)
@@ -195,10 +191,7 @@ def _candidate(rel: str) -> bool:
     dot = name.rfind(".")
     suffix = name[dot:].lower() if dot > 0 else ""
     return (
-        suffix in _CANDIDATE_SUFFIXES
-        or name in _CANDIDATE_NAMES
-        or name.startswith("Jenkinsfile")
-        or is_ci_file(rel)
+        suffix in _CANDIDATE_SUFFIXES or name in _CANDIDATE_NAMES or name.startswith("Jenkinsfile") or is_ci_file(rel)
     )
 
 
@@ -284,9 +277,7 @@ def _apply_secrets(root: Path, cfg: Config, tests: list[Facts], finder: Any, not
     if finder is DEFAULT_SECRET_FINDER:
         finder = _default_finder(root, cfg)
         if finder is None:
-            notices.append(
-                "the secret scanner is not available: 'secrets from the environment' was not checked"
-            )
+            notices.append("the secret scanner is not available: 'secrets from the environment' was not checked")
     if finder is None:
         return
     findings = finder([root / t.path for t in tests])
@@ -313,9 +304,7 @@ def _apply_secrets(root: Path, cfg: Config, tests: list[Facts], finder: Any, not
             t.set("no_hardcoded_secret", True)
 
 
-def _link_invocations(
-    tests: list[Facts], invocations: list[Invocation]
-) -> tuple[set[str], dict[str, set[str]]]:
+def _link_invocations(tests: list[Facts], invocations: list[Invocation]) -> tuple[set[str], dict[str, set[str]]]:
     """Which tests run in CI, and which result sinks their invocations add."""
     paths = {t.path for t in tests}
     in_ci: set[str] = set()
@@ -361,9 +350,7 @@ def _categories(t: Facts, checks: CheckSet) -> tuple[str, ...]:
     signals = set(t.signals)
     if t.max_duration_s and t.max_duration_s >= checks.soak_min_s:
         signals.add("soak")
-    resources = {
-        next((s for s in r.path.split("/")[1:] if s and not _ID_LIKE.match(s)), "") for r in t.requests
-    }
+    resources = {next((s for s in r.path.split("/")[1:] if s and not _ID_LIKE.match(s)), "") for r in t.requests}
     distinct = {(r.method, r.path) for r in t.requests}
     if len(distinct) >= 4 and len(resources - {""}) >= 3 and t.values.get("think_time"):
         signals.add("journey")
@@ -483,9 +470,7 @@ def _assemble(
 
     platform_tests = []
     for _, t in platform:
-        hits = match_requests(
-            [(m, p) for _, m, p, _, _ in all_endpoints], [(r.method, r.path) for r in t.requests]
-        )
+        hits = match_requests([(m, p) for _, m, p, _, _ in all_endpoints], [(r.method, r.path) for r in t.requests])
         services_by_endpoint: dict[str, set[str]] = {}
         for k in hits:
             svc_name, method, path = all_endpoints[k][:3]
@@ -498,9 +483,7 @@ def _assemble(
         platform_tests.append(_with_hits(t, names))
 
     findings.extend(_service_findings(checks, service_results))
-    view = _platform_view(
-        cov.standard_tool, checks, service_results, tuple(platform_tests), invocations, findings
-    )
+    view = _platform_view(cov.standard_tool, checks, service_results, tuple(platform_tests), invocations, findings)
     every = [t for s in service_results for t in s.load_tests] + platform_tests
     qualities = [t.quality for t in every if t.quality is not None]
     total = len(service_results)
@@ -582,13 +565,9 @@ def _service_findings(checks: CheckSet, services: list[ServiceCoverage]) -> list
     for svc in services:
         if svc.covered:
             continue
-        rule = checks.rules[
-            "coverage.critical-service-untested" if svc.critical else "coverage.service-untested"
-        ]
+        rule = checks.rules["coverage.critical-service-untested" if svc.critical else "coverage.service-untested"]
         details = {"service": svc.name, "critical": svc.critical, "endpoints_total": svc.endpoints_total}
-        out.append(
-            _rule_finding(rule, svc.path, svc.path, {"service": svc.name, "path": svc.path}, details=details)
-        )
+        out.append(_rule_finding(rule, svc.path, svc.path, {"service": svc.name, "path": svc.path}, details=details))
     return out
 
 
@@ -605,9 +584,7 @@ def _platform_view(
     rules = checks.rules
     for path, tool in migrate:
         fmt = {"path": path, "tool": tool, "standard": standard}
-        findings.append(
-            _rule_finding(rules["coverage.non-standard-tool"], path, path, fmt, details={"tool": tool})
-        )
+        findings.append(_rule_finding(rules["coverage.non-standard-tool"], path, path, fmt, details={"tool": tool}))
     present: dict[str, list[str]] = {}
     for t in every:
         for c in t.categories:
@@ -636,9 +613,7 @@ def _platform_view(
     ):
         if every and lacking:
             findings.append(_rule_finding(rules[rule_id], ".", "", {}, confidence=Confidence.MEDIUM))
-    env_tests = tuple(
-        sorted(t.path for t in every if any(c.passed for c in t.checks if c.id == "load.env-config"))
-    )
+    env_tests = tuple(sorted(t.path for t in every if any(c.passed for c in t.checks if c.id == "load.env-config")))
     return PlatformView(
         standard_tool=standard,
         standardization="none" if not every else ("standardized" if not migrate else "mixed"),

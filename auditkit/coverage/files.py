@@ -116,13 +116,9 @@ def walk_tree(root: Path, exclude: tuple[str, ...] = ()) -> Tree:
                 real = os.path.realpath(entry.path)
                 if is_link:
                     if not (real == real_root or real.startswith(real_root + os.sep)):
-                        tree.notices.append(
-                            f"{child}: symlink to a folder outside the scanned root; not followed"
-                        )
+                        tree.notices.append(f"{child}: symlink to a folder outside the scanned root; not followed")
                         continue
-                    if real in seen or (real_root + os.sep + rel.replace("/", os.sep)).startswith(
-                        real + os.sep
-                    ):
+                    if real in seen or (real_root + os.sep + rel.replace("/", os.sep)).startswith(real + os.sep):
                         tree.notices.append(f"{child}: symlink loop or duplicate folder; not followed")
                         continue
                 if real in seen:

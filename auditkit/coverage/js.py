@@ -79,9 +79,7 @@ def string_value(node: Any | None) -> str | None:
             c.text.decode("utf-8", "replace") if c.type == "string_fragment" else _escape(c)
             for c in node.named_children
         )
-    if node.type == "template_string" and not any(
-        c.type == "template_substitution" for c in node.named_children
-    ):
+    if node.type == "template_string" and not any(c.type == "template_substitution" for c in node.named_children):
         return "".join(c.text.decode("utf-8", "replace") for c in node.named_children)
     return None
 
@@ -223,9 +221,7 @@ class JsFile:
                 if isinstance(lv, EnvRef):
                     return EnvRef(lv.name, self.value(right, depth + 1))
                 return (
-                    lv
-                    if lv not in (None, "", False) and not isinstance(lv, Unknown)
-                    else self.value(right, depth + 1)
+                    lv if lv not in (None, "", False) and not isinstance(lv, Unknown) else self.value(right, depth + 1)
                 )
             if optext == "+":
                 s = self.string(node, depth)

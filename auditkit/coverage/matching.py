@@ -73,13 +73,7 @@ def split_url(text: str) -> ParsedUrl:
         m = _SCHEME_HOST.match(s)
         if m:
             raw_host = m.group("host").rsplit("@", 1)[-1]
-            if (
-                HOLE in raw_host
-                or BASE_HOLE in raw_host
-                or "${" in raw_host
-                or "{{" in raw_host
-                or "$" in raw_host
-            ):
+            if HOLE in raw_host or BASE_HOLE in raw_host or "${" in raw_host or "{{" in raw_host or "$" in raw_host:
                 from_env = True
             else:
                 host = f"{m.group('scheme').lower()}://{raw_host}"
@@ -120,9 +114,7 @@ def _seg_match(endpoint: Sequence[str], request: Sequence[str]) -> int | None:
     return score
 
 
-def match_requests(
-    endpoints: Sequence[tuple[str, str]], requests: Iterable[tuple[str, str]]
-) -> dict[int, set[int]]:
+def match_requests(endpoints: Sequence[tuple[str, str]], requests: Iterable[tuple[str, str]]) -> dict[int, set[int]]:
     """Map each endpoint index to the indexes of the requests that hit it.
 
     ``endpoints`` and ``requests`` are (method, normalised path). For every

@@ -344,9 +344,7 @@ class CoverageResult:
     @property
     def uncovered(self) -> tuple[ServiceCoverage, ...]:
         """Services without any load test, critical ones first, then by name."""
-        return tuple(
-            sorted((s for s in self.services if not s.covered), key=lambda s: (not s.critical, s.name))
-        )
+        return tuple(sorted((s for s in self.services if not s.covered), key=lambda s: (not s.critical, s.name)))
 
     @property
     def load_tests(self) -> tuple[LoadTest, ...]:

@@ -164,9 +164,7 @@ def parse_checks(data: Mapping[str, Any], source: str, disabled: Sequence[str] =
         r = _Entry(raw, f"{source}: rule #{i + 1}", _RULE_FIELDS)
         rid = r.text("id")
         r.where = f"{source}: rule {rid!r}"
-        rules[rid] = Rule(
-            id=rid, severity=r.severity(), message=r.text("message"), remediation=r.text("remediation")
-        )
+        rules[rid] = Rule(id=rid, severity=r.severity(), message=r.text("message"), remediation=r.text("remediation"))
     missing = _RULE_IDS - set(rules)
     if missing:
         raise DataFileError(f"{source}: missing [[rule]] {sorted(missing)[0]!r}")
@@ -287,11 +285,7 @@ class _Entry:
 
     def strings(self, key: str, required: bool = True) -> list[str]:
         value = self.data.get(key, [] if not required else None)
-        if (
-            not isinstance(value, list)
-            or not all(isinstance(v, str) for v in value)
-            or (required and not value)
-        ):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
             raise DataFileError(f"{self.where}: {key}: expected a non-empty list of strings, got {value!r}")
         return value
 

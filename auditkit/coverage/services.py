@@ -65,9 +65,7 @@ def glob_match(path: str, pattern: str) -> bool:
     return rec(0, 0)
 
 
-def discover_services(
-    tree: Tree, config: CoverageConfig, read: Callable[[str], bytes | None]
-) -> list[Service]:
+def discover_services(tree: Tree, config: CoverageConfig, read: Callable[[str], bytes | None]) -> list[Service]:
     """Find the services of ``tree`` according to ``config`` (sorted by path)."""
     found: dict[str, tuple[str, ...]] = {}
     dirs = sorted(tree.dirs)

@@ -628,9 +628,7 @@ def build_replica(root: Path, *, fixed_password: bool = False) -> Path:
             package["scripts"]["test:load"] = "artillery run tests/load/search-load-test.js"
             package["devDependencies"]["artillery"] = "^2.0.0"
         _write(folder / "package.json", json.dumps(package, indent=2) + "\n")
-        _write(
-            folder / "tsconfig.json", '{\n  "compilerOptions": {"target": "ES2020", "outDir": "dist"}\n}\n'
-        )
+        _write(folder / "tsconfig.json", '{\n  "compilerOptions": {"target": "ES2020", "outDir": "dist"}\n}\n')
         _write(
             folder / "Dockerfile",
             f"FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n"
@@ -656,8 +654,7 @@ def build_replica(root: Path, *, fixed_password: bool = False) -> Path:
     _write(root / "operations" / "scripts" / "health.sh", _ops_script("health", fixed_password))
     _write(
         root / "package.json",
-        json.dumps({"name": "tickettoken", "private": True, "workspaces": ["backend/services/*"]}, indent=2)
-        + "\n",
+        json.dumps({"name": "tickettoken", "private": True, "workspaces": ["backend/services/*"]}, indent=2) + "\n",
     )
     _write(root / "README.md", "# TicketToken platform\n")
     _write(

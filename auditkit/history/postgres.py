@@ -57,9 +57,7 @@ class PostgresStore(HistoryStore):
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
                 self._conn.execute(_SCHEMA)
         except psycopg.Error as exc:
-            raise HistoryStoreError(
-                f"{self.location}: cannot open the run history ({self._why(exc)})"
-            ) from None
+            raise HistoryStoreError(f"{self.location}: cannot open the run history ({self._why(exc)})") from None
 
     def _why(self, exc: Exception) -> str:
         # psycopg messages can echo the connection string; never show a password.
@@ -89,9 +87,7 @@ class PostgresStore(HistoryStore):
             with self._conn.transaction():
                 rows = self._conn.execute(sql, args).fetchall()
         except self._psycopg.Error as exc:
-            raise HistoryStoreError(
-                f"{self.location}: cannot read the run history ({self._why(exc)})"
-            ) from None
+            raise HistoryStoreError(f"{self.location}: cannot read the run history ({self._why(exc)})") from None
         # psycopg returns jsonb already decoded.
         return [RunRecord.from_json(record, seq=int(seq)) for seq, record in rows]
 

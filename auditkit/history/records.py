@@ -99,9 +99,7 @@ class RunRecord:
                 seq=seq,
             )
         except (ValueError, KeyError, TypeError) as exc:
-            raise HistoryStoreError(
-                f"a stored run record is malformed ({exc.__class__.__name__}: {exc})"
-            ) from None
+            raise HistoryStoreError(f"a stored run record is malformed ({exc.__class__.__name__}: {exc})") from None
 
 
 def record_from_report(report: AuditReport) -> RunRecord:
@@ -125,8 +123,7 @@ def record_from_report(report: AuditReport) -> RunRecord:
         overall=card.overall,
         status=card.status.value,
         areas=tuple(
-            AreaRecord(a.id, a.title, a.score, a.status.value, a.confidence.value, a.weight)
-            for a in card.areas
+            AreaRecord(a.id, a.title, a.score, a.status.value, a.confidence.value, a.weight) for a in card.areas
         ),
         findings=tuple(sorted(refs.values(), key=lambda r: (r.area, r.rule_id, r.path, r.key))),
     )
@@ -141,9 +138,7 @@ def compare_runs(previous: RunRecord, current: RunRecord, earlier: Sequence[RunR
     before = {a.id: a for a in previous.areas}
     titles = {a.id: a.title for a in previous.areas}
     titles.update({a.id: a.title for a in current.areas})
-    order = [a.id for a in current.areas] + [
-        a.id for a in previous.areas if a.id not in {c.id for c in current.areas}
-    ]
+    order = [a.id for a in current.areas] + [a.id for a in previous.areas if a.id not in {c.id for c in current.areas}]
     after = {a.id: a for a in current.areas}
     deltas = tuple(
         AreaDelta(
@@ -161,9 +156,7 @@ def compare_runs(previous: RunRecord, current: RunRecord, earlier: Sequence[RunR
         rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
         return tuple(sorted(refs, key=lambda r: (rank.get(r.severity, 5), r.path, r.rule_id, r.key)))
 
-    history = sorted(
-        {r.run_id: r for r in [*earlier, previous]}.values(), key=lambda r: (r.seq or 0, r.started_at)
-    )
+    history = sorted({r.run_id: r for r in [*earlier, previous]}.values(), key=lambda r: (r.seq or 0, r.started_at))
     series = tuple(TrendPoint(r.run_id, r.started_at, r.overall, r.commit) for r in [*history[-11:], current])
     return Trend(
         previous_run_id=previous.run_id,

@@ -420,9 +420,7 @@ class _DbEngine:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
             if self.settings.workload == "contention":
-                self.extra["deadlocks_detected_by_server"] = max(
-                    0, await _deadlocks(admin) - deadlocks_before
-                )
+                self.extra["deadlocks_detected_by_server"] = max(0, await _deadlocks(admin) - deadlocks_before)
             await workload.cleanup_shared(admin)
 
     async def _drain(self, clients: list[asyncio.Task[None]]) -> None:
@@ -710,9 +708,7 @@ def run_db_probe(
     if engine.interrupted:
         notices.append("interrupted: the result covers the part of the run that completed")
     if settings.workload == "contention":
-        notices.append(
-            "contention used a probe-owned scratch table, dropped at the end; user tables untouched"
-        )
+        notices.append("contention used a probe-owned scratch table, dropped at the end; user tables untouched")
     return build_result(
         "db",
         target=target.display,

@@ -80,9 +80,7 @@ def resolve_connection(dsn: str | None, env: Mapping[str, str], origin: str = "-
         source = "PG* variables"
     if "," in host:
         raise ProbeError("multi-host DSNs are not supported by the probe; name one host")
-    display = (
-        mask_dsn(dsn) if dsn else (f"postgresql://{user + '@' if user else ''}{host}:{port}/{database or ''}")
-    )
+    display = mask_dsn(dsn) if dsn else (f"postgresql://{user + '@' if user else ''}{host}:{port}/{database or ''}")
     if dsn is None:
         display = mask_dsn(display)
     return ConnTarget(dsn, host, port, user, database, display, source)

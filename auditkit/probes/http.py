@@ -123,18 +123,12 @@ class _Template:
         names = {"host", "user-agent", "accept"}
         for name, value in step.headers:
             text = _resolve(value, env, f"step {step.name!r} header {name}")
-            headers = (
-                [(n, v) for n, v in headers if n.lower() != name.lower()]
-                if name.lower() in names
-                else headers
-            )
+            headers = [(n, v) for n, v in headers if n.lower() != name.lower()] if name.lower() in names else headers
             headers.append((name, text))
             names.add(name.lower())
         body = ""
         if step.json is not None:
-            body = json.dumps(
-                _resolve_json(step.json, env, f"step {step.name!r} json"), separators=(",", ":")
-            )
+            body = json.dumps(_resolve_json(step.json, env, f"step {step.name!r} json"), separators=(",", ":"))
             if "content-type" not in names:
                 headers.append(("Content-Type", "application/json"))
         elif step.body is not None:
@@ -441,9 +435,7 @@ class _Engine:
         self.stop = asyncio.Event()
         self.conns: set[_Conn] = set()
         self.active = 0
-        self.ssl_ctx: ssl.SSLContext | None = (
-            ssl.create_default_context() if self.target.scheme == "https" else None
-        )
+        self.ssl_ctx: ssl.SSLContext | None = ssl.create_default_context() if self.target.scheme == "https" else None
         self.t0 = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tick_requests = 0
@@ -927,11 +919,7 @@ def _validate(settings: HttpSettings) -> None:
         duration=settings.total_duration,
         vus=settings.peak_vus if settings.model == "closed" else min(settings.peak_vus, settings.vus),
     )
-    if (
-        settings.model == "open"
-        and settings.max_vus is not None
-        and settings.max_vus > settings.config.max_vus
-    ):
+    if settings.model == "open" and settings.max_vus is not None and settings.max_vus > settings.config.max_vus:
         check_caps(settings.config, rate=None, duration=0.0, vus=settings.max_vus)
 
 
@@ -951,9 +939,7 @@ def _preflight(url: str, timeout: float) -> dict[str, Any]:
     try:
         response = httpx.get(url, timeout=min(timeout, 10.0), follow_redirects=False)
     except httpx.HTTPError as exc:
-        raise ProbeError(
-            f"target {url} does not answer ({exc.__class__.__name__}); nothing was sent"
-        ) from None
+        raise ProbeError(f"target {url} does not answer ({exc.__class__.__name__}); nothing was sent") from None
     facts: dict[str, Any] = {"preflight_status": response.status_code, "http_version": response.http_version}
     if "server" in response.headers:
         facts["server"] = response.headers["server"]

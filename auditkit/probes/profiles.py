@@ -99,9 +99,7 @@ def find_profile(name_or_path: str | Path) -> Path:
             if path.stem == text:
                 return path
         names = ", ".join(p.stem for p in list_profiles())
-        raise DataFileError(
-            f"no profile file {text!r} and no shipped profile of that name (shipped: {names})"
-        )
+        raise DataFileError(f"no profile file {text!r} and no shipped profile of that name (shipped: {names})")
     raise DataFileError(f"{text}: profile file not found")
 
 
@@ -183,15 +181,11 @@ class _Parser:
         try:
             return parse_duration(value, "value")
         except ProbeError:
-            raise self.fail(
-                field, f"expected a duration like '30s', '2m' or seconds, got {value!r}"
-            ) from None
+            raise self.fail(field, f"expected a duration like '30s', '2m' or seconds, got {value!r}") from None
 
     def thresholds(self, value: Any, field: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(
-                field, "expected a list of threshold expressions such as ['p(95)<2000', 'rate<0.01']"
-            )
+            raise self.fail(field, "expected a list of threshold expressions such as ['p(95)<2000', 'rate<0.01']")
         for i, expr in enumerate(value):
             try:
                 parse_threshold(expr)
@@ -206,9 +200,7 @@ class _Parser:
             raise self.fail(f"{field}.env", f"not an environment variable name: {name!r}")
         prefix = self.string(value.get("prefix", ""), f"{field}.prefix")
         if looks_like_credential(prefix):
-            raise self.credential(
-                f"{field}.prefix", "the prefix is text like 'Bearer ', the token is in the variable"
-            )
+            raise self.credential(f"{field}.prefix", "the prefix is text like 'Bearer ', the token is in the variable")
         return EnvRef(name, prefix)
 
     def literal(self, value: str, field: str) -> str:
@@ -355,9 +347,7 @@ class _Parser:
         self.keys(item, where, {"name", "method", "path", "headers", "json", "body", "think", "checks"})
         method = self.string(item.get("method", "GET"), f"{where}.method").upper()
         if method not in _METHODS:
-            raise self.fail(
-                f"{where}.method", f"expected one of {', '.join(sorted(_METHODS))}, got {method!r}"
-            )
+            raise self.fail(f"{where}.method", f"expected one of {', '.join(sorted(_METHODS))}, got {method!r}")
         path = self.url(self.string(item.get("path", "/"), f"{where}.path"), f"{where}.path")
         if not path.startswith("/"):
             raise self.fail(f"{where}.path", "must start with / (it is appended to the target URL)")
@@ -365,11 +355,7 @@ class _Parser:
         headers = self.headers(item.get("headers", {}), f"{where}.headers")
         if "json" in item and "body" in item:
             raise self.fail(where, "give either json or body, not both")
-        body = (
-            self.literal(self.string(item["body"], f"{where}.body"), f"{where}.body")
-            if "body" in item
-            else None
-        )
+        body = self.literal(self.string(item["body"], f"{where}.body"), f"{where}.body") if "body" in item else None
         json_body = self.json_value(item["json"], f"{where}.json", "") if "json" in item else None
         think = self.think(item.get("think", 0), f"{where}.think")
         checks = self.checks(item.get("checks"), f"{where}.checks", name)
@@ -392,8 +378,7 @@ class _Parser:
             if _SENSITIVE_HEADER.search(name) and not _PLACEHOLDER_ONLY.match(text):
                 raise self.credential(
                     where,
-                    f'use {name} = {{ env = "API_TOKEN", prefix = "Bearer " }} '
-                    "and export API_TOKEN before the run",
+                    f'use {name} = {{ env = "API_TOKEN", prefix = "Bearer " }} and export API_TOKEN before the run',
                 )
             out.append((name, self.literal(text, where)))
         return tuple(out)

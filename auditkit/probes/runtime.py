@@ -285,9 +285,7 @@ class Engine(Protocol):
         ...
 
 
-def run_engine(
-    engine: Engine, tick: Callable[[Any, float], None], tick_every: float, handle_sigint: bool
-) -> None:
+def run_engine(engine: Engine, tick: Callable[[Any, float], None], tick_every: float, handle_sigint: bool) -> None:
     """Run one engine on a fresh event loop; Ctrl-C (first press) stops it gracefully."""
     loop = loop_factory()()
     try:

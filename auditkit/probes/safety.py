@@ -53,6 +53,7 @@ def url_credential(url: str) -> str | None:
             return f"the query parameter {name!r}"
     return None
 
+
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 
 
@@ -93,8 +94,7 @@ def check_caps(config: ProbesConfig, *, rate: float | None, duration: float, vus
     """Raise ProbeError when the request exceeds a configured cap."""
     if rate is not None and rate > config.max_rate:
         raise ProbeError(
-            f"requested rate {rate:g}/s exceeds the cap of {config.max_rate:g}/s "
-            "(raise [probes] max_rate to allow it)"
+            f"requested rate {rate:g}/s exceeds the cap of {config.max_rate:g}/s (raise [probes] max_rate to allow it)"
         )
     if duration > config.max_duration:
         raise ProbeError(

@@ -35,9 +35,7 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 def parse_duration(value: Any, what: str = "duration") -> float:
     """``"30s"``, ``"2m"``, ``"500ms"``, ``"1h"`` or a number of seconds -> seconds; ProbeError naming ``what``."""
     if isinstance(value, bool):
-        raise ProbeError(
-            f"{what}: expected a duration like '30s', '2m' or a number of seconds, got {value!r}"
-        )
+        raise ProbeError(f"{what}: expected a duration like '30s', '2m' or a number of seconds, got {value!r}")
     if isinstance(value, (int, float)):
         if value < 0:
             raise ProbeError(f"{what}: must not be negative, got {value!r}")
@@ -46,9 +44,7 @@ def parse_duration(value: Any, what: str = "duration") -> float:
         match = _DURATION.match(value)
         if match:
             return float(match[1]) * _UNITS[match[2]]
-    raise ProbeError(
-        f"{what}: expected a duration like '30s', '2m', '500ms' or a number of seconds, got {value!r}"
-    )
+    raise ProbeError(f"{what}: expected a duration like '30s', '2m', '500ms' or a number of seconds, got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,7 @@ def render_junit(report: AuditReport) -> str:
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", str(skipped))
-    root = ET.Element(
-        "testsuites", name="auditkit scan", tests=str(tests), failures=str(failures), errors="0"
-    )
+    root = ET.Element("testsuites", name="auditkit scan", tests=str(tests), failures=str(failures), errors="0")
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

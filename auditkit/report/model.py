@@ -315,19 +315,14 @@ class Trend:
                 "after": self.overall_after,
                 "delta": self.overall_delta,
             },
-            "areas": [
-                {"id": a.id, "before": a.before, "after": a.after, "delta": a.delta} for a in self.areas
-            ],
+            "areas": [{"id": a.id, "before": a.before, "after": a.after, "delta": a.delta} for a in self.areas],
             "new_findings": [f.to_dict() for f in self.new_findings],
             "resolved_findings": [f.to_dict() for f in self.resolved_findings],
             "measured_areas_changed": bool(self.measured_added or self.measured_removed),
             "measured_added": list(self.measured_added),
             "measured_removed": list(self.measured_removed),
             "warning": self.warning,
-            "series": [
-                {"id": p.run_id, "started_at": p.at, "score": p.score, "commit": p.commit}
-                for p in self.series
-            ],
+            "series": [{"id": p.run_id, "started_at": p.at, "score": p.score, "commit": p.commit} for p in self.series],
         }
 
 

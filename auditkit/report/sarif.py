@@ -66,9 +66,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "ruleIndex": rule_index,
         "level": _LEVEL[f.severity.value],
         "message": {"text": text},
-        "locations": [
-            {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}
-        ],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}],
         "partialFingerprints": {"auditkitFindingKey/v1": finding_key(f)},
         "properties": {"severity": f.severity.value, "confidence": f.confidence.value},
     }
@@ -97,9 +95,7 @@ def findings_to_sarif(
         sarif_rules.append(
             {
                 "id": rule.id,
-                "name": "".join(
-                    part.capitalize() for part in rule.id.replace(".", "-").replace("_", "-").split("-")
-                ),
+                "name": "".join(part.capitalize() for part in rule.id.replace(".", "-").replace("_", "-").split("-")),
                 "shortDescription": {"text": rule.short[:1024]},
                 "fullDescription": {"text": rule.full[:1024]},
                 "help": {"text": rule.help, "markdown": rule.help},

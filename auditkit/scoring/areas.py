@@ -59,9 +59,7 @@ Outcome = Measured | NotMeasured
 Scorer = Callable[[AreaSpec, ScoreInputs, Sequence[Finding], ScoringModel], Outcome]
 
 
-def run_scorer(
-    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
-) -> Outcome:
+def run_scorer(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
     """Score one area with the scorer its spec names."""
     return SCORER_FUNCTIONS[spec.scorer](spec, inputs, findings, model)
 
@@ -71,9 +69,7 @@ def _fit(deductions: list[Deduction]) -> tuple[float, tuple[Deduction, ...]]:
     total = sum(d.points for d in deductions)
     if total > 10.0:
         factor = 10.0 / total
-        deductions = [
-            Deduction(d.kind, d.points * factor, d.reason, d.items, d.finding_keys) for d in deductions
-        ]
+        deductions = [Deduction(d.kind, d.points * factor, d.reason, d.items, d.finding_keys) for d in deductions]
         total = 10.0
     ordered = sorted(deductions, key=lambda d: (-d.points, d.kind, d.items))
     return 10.0 - total, tuple(d for d in ordered if d.points > 0)
@@ -111,9 +107,7 @@ def _plural(n: int, word: str) -> str:
 # --------------------------------------------------------------------------- secrets
 
 
-def score_secrets(
-    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
-) -> Outcome:
+def score_secrets(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
     """Points lost per distinct secret: more when it is still in HEAD, more again when copied around."""
     facts = inputs.secrets
     if facts is None:
@@ -162,9 +156,7 @@ def _needs_coverage(
     """A coverage scorer: "not measured" when the coverage analysis did not run, else called with its facts."""
 
     @functools.wraps(func)
-    def scorer(
-        spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
-    ) -> Outcome:
+    def scorer(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
         if inputs.coverage is None:
             return NotMeasured("the coverage analysis did not run")
         return func(spec, inputs.coverage, findings, model)
@@ -173,9 +165,7 @@ def _needs_coverage(
 
 
 @_needs_coverage
-def score_coverage(
-    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
-) -> Outcome:
+def score_coverage(spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
     """Services with at least one load test over all services; critical services weigh more."""
     if not facts.services:
         return NotMeasured("no services found (configure [coverage] services or service_roots)")
@@ -216,9 +206,7 @@ def _keys_by_path(findings: Sequence[Finding]) -> dict[str, list[str]]:
 
 
 @_needs_coverage
-def score_quality(
-    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
-) -> Outcome:
+def score_quality(spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
     """Mean share of quality checks the load tests pass."""
     judged = [t for t in facts.tests if t.quality is not None]
     if not judged:
@@ -252,9 +240,7 @@ def score_quality(
 
 
 @_needs_coverage
-def score_tools(
-    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
-) -> Outcome:
+def score_tools(spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
     """Share of load tests written with the standard tool (the configured one, or the de facto one)."""
     if not facts.tests:
         return NotMeasured("no load tests found")
@@ -282,9 +268,7 @@ def score_tools(
             )
         )
     score, fitted = _fit(deductions)
-    mix = ", ".join(
-        f"{tool} {count}" for tool, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    )
+    mix = ", ".join(f"{tool} {count}" for tool, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     summary = f"{_plural(len(counts), 'tool')} in use ({mix}); standard: {standard}"
     return Measured(score, Confidence.HIGH, fitted, summary)
 
@@ -318,9 +302,7 @@ def _about(finding: Finding, name: str) -> bool:
 
 
 @_needs_coverage
-def score_scenarios(
-    spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel
-) -> Outcome:
+def score_scenarios(spec: AreaSpec, facts: CoverageFacts, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
     """Share of the scenario categories the audit expects that exist in some load test."""
     if not facts.scenarios:
         return NotMeasured("scenario categories were not measured")
@@ -373,9 +355,7 @@ _GAP_LABELS = {"environment": "hard-code their target host instead of reading it
 _GAP_RULES = {"environment": "load.env-config"}
 
 
-def score_probes(
-    spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel
-) -> Outcome:
+def score_probes(spec: AreaSpec, inputs: ScoreInputs, findings: Sequence[Finding], model: ScoringModel) -> Outcome:
     """Share of probe thresholds that passed; a tripped circuit breaker counts as a failed threshold."""
     if not inputs.probes:
         return NotMeasured("no probe ran (use --probe PROFILE)")
@@ -400,9 +380,7 @@ def score_probes(
     ]
     score, fitted = _fit(deductions)
     passed = sum(1 for _, _, ok in checks if ok)
-    summary = (
-        f"{passed} of {_plural(len(checks), 'threshold')} passed in {_plural(len(inputs.probes), 'probe')}"
-    )
+    summary = f"{passed} of {_plural(len(checks), 'threshold')} passed in {_plural(len(inputs.probes), 'probe')}"
     return Measured(score, Confidence.HIGH, fitted, summary)
 
 

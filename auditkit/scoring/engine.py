@@ -131,9 +131,7 @@ def _caps(specs: Sequence[CapSpec], inputs: ScoreInputs, uncapped: float) -> tup
     for spec in specs:
         keys = _cap_trigger(spec, inputs)
         if keys is not None:
-            held.append(
-                CapApplied(spec.id, spec.max, spec.reason, uncapped, keys, _LIFTED_BY.get(spec.trigger, ()))
-            )
+            held.append(CapApplied(spec.id, spec.max, spec.reason, uncapped, keys, _LIFTED_BY.get(spec.trigger, ())))
     held.sort(key=lambda c: (c.max, c.id))
     # A cap caused only by findings that already trigger a lower cap says nothing new.
     kept: list[CapApplied] = []
@@ -153,11 +151,7 @@ def _cap_trigger(cap: CapSpec, inputs: ScoreInputs) -> tuple[str, ...] | None:
     if cap.trigger == "secret_in_head":
         if inputs.secrets is None:
             return None
-        live = {
-            (g.rule_id, g.fingerprint)
-            for g in inputs.secrets.groups
-            if g.in_head and g.severity in cap.severities
-        }
+        live = {(g.rule_id, g.fingerprint) for g in inputs.secrets.groups if g.in_head and g.severity in cap.severities}
         if not live:
             return None
         return tuple(
@@ -175,9 +169,7 @@ def _cap_trigger(cap: CapSpec, inputs: ScoreInputs) -> tuple[str, ...] | None:
             *(inputs.coverage.findings if inputs.coverage else ()),
             *(f for p in inputs.probes for f in p.findings),
         ]
-        hits = sorted(
-            {finding_key(f) for f in findings if f.severity in cap.severities and f.location.commit is None}
-        )
+        hits = sorted({finding_key(f) for f in findings if f.severity in cap.severities and f.location.commit is None})
         return tuple(hits) if hits else None
     if cap.trigger == "probe_failed":
         failed = [p for p in inputs.probes if p.breaker_tripped or not all(p.thresholds.values())]

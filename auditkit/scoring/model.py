@@ -142,9 +142,7 @@ def parse_scoring_model(data: Mapping[str, Any], path: Path) -> ScoringModel:
             CapSpec(
                 id=cap.text("id"),
                 trigger=cap.choice("trigger", TRIGGERS),
-                severities=tuple(
-                    Severity(s) for s in cap.choice_list("severities", tuple(s.value for s in Severity))
-                ),
+                severities=tuple(Severity(s) for s in cap.choice_list("severities", tuple(s.value for s in Severity))),
                 max=cap.number("max", minimum=0.0, maximum=10.0),
                 reason=cap.text("reason"),
             )
@@ -169,9 +167,7 @@ class _Reader:
     def only(self, allowed: set[str]) -> None:
         for key in self.data:
             if key not in allowed:
-                raise DataFileError(
-                    f"{self.path}: {self._key(key)}: unknown key (known: {', '.join(sorted(allowed))})"
-                )
+                raise DataFileError(f"{self.path}: {self._key(key)}: unknown key (known: {', '.join(sorted(allowed))})")
 
     def get(self, key: str, kind: type, default: Any = ...) -> Any:
         if key not in self.data:

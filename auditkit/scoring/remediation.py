@@ -121,9 +121,7 @@ def parse_remediation(data: Mapping[str, Any], path: Path) -> Remediation:
                 raise DataFileError(f"{where}.{key}: expected a non-empty string, got {value!r}")
             texts[key] = value.strip()
         if texts["priority"] not in PRIORITIES:
-            raise DataFileError(
-                f"{where}.priority: expected one of {', '.join(PRIORITIES)}, got {texts['priority']!r}"
-            )
+            raise DataFileError(f"{where}.priority: expected one of {', '.join(PRIORITIES)}, got {texts['priority']!r}")
         efforts = {}
         for key in ("effort_hours", "effort_per_item"):
             value = item.get(key, 0.0)
@@ -163,9 +161,7 @@ def build_actions(card: Scorecard, remediation: Remediation) -> tuple[Action, ..
         keys = tuple(sorted({k for _, d in pairs for k in d.finding_keys}))
         effort = entry.effort_hours * len(pairs) + entry.effort_per_item * len(items)
         gain = (
-            sum(d.points * weights[area_id] for area_id, d in pairs) / card.total_weight
-            if card.total_weight
-            else 0.0
+            sum(d.points * weights[area_id] for area_id, d in pairs) / card.total_weight if card.total_weight else 0.0
         )
         # Caps stay unless every finding that triggers them is fixed by this action.
         remaining_caps = [

@@ -82,9 +82,7 @@ def load_baseline(path: Path) -> Baseline:
         raise BaselineError(f"{path}: findings: expected a list")
     entries = set()
     for i, item in enumerate(findings):
-        if not isinstance(item, dict) or not all(
-            isinstance(item.get(k), str) for k in ("path", "rule", "fingerprint")
-        ):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("path", "rule", "fingerprint")):
             raise BaselineError(f"{path}: findings[{i}]: expected path, rule and fingerprint strings")
         entries.add((item["path"], item["rule"], item["fingerprint"]))
     return Baseline(base, path, frozenset(entries))
@@ -96,9 +94,7 @@ def _load_detect_secrets(path: Path, data: dict[str, object], base: Path) -> Bas
     try:
         collection = ds_baseline.load(data, filename=str(path))
     except Exception as exc:  # detect-secrets raises assorted errors on malformed input
-        raise BaselineError(
-            f"{path}: not a valid detect-secrets baseline ({exc.__class__.__name__})"
-        ) from None
+        raise BaselineError(f"{path}: not a valid detect-secrets baseline ({exc.__class__.__name__})") from None
     entries = {(Path(filename).as_posix(), secret.secret_hash) for filename, secret in collection}
     return Baseline(base, path, sha1_entries=frozenset(entries), kind="detect-secrets")
 

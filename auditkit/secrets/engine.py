@@ -138,9 +138,7 @@ class Engine:
             cached = self._applies[key] = rule.applies_to(path)
         return cached
 
-    def candidate_rules(
-        self, hits: dict[str, list[int]], keywordless: tuple[Rule, ...] | None = None
-    ) -> list[Rule]:
+    def candidate_rules(self, hits: dict[str, list[int]], keywordless: tuple[Rule, ...] | None = None) -> list[Rule]:
         """Rules whose keyword was hit plus the keyword-less rules (all, or ``keywordless``), in rule order."""
         chosen = {rule.id: rule for rule in (self._always if keywordless is None else keywordless)}
         for keyword in hits:
@@ -209,9 +207,7 @@ class Engine:
                 if rule.validator_required:
                     return None
                 confidence = Confidence.LOW
-        return Match(
-            rule, secret, real_line, column, key, confidence, validated, (offset, offset + len(secret))
-        )
+        return Match(rule, secret, real_line, column, key, confidence, validated, (offset, offset + len(secret)))
 
     def keep_value(self, rule: Rule, secret: str, key: str | None) -> bool:
         """The value filters: length, allowlists, references, placeholders, public ids, entropy."""
@@ -295,9 +291,7 @@ def _keyword_spans(
     return sorted(found)
 
 
-def _line_scoped_matches(
-    rule: Rule, text: str, spans: list[tuple[int, int]]
-) -> Iterator[tuple[int, str, str | None]]:
+def _line_scoped_matches(rule: Rule, text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, str, str | None]]:
     assert rule.regex is not None
     has_key = "key" in rule.regex.groupindex
     for start, end in spans:

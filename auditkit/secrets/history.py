@@ -72,9 +72,7 @@ class HistoryOutcome:
 
 
 def _git(top: Path, *args: str, check: bool = True) -> str:
-    out = subprocess.run(
-        ["git", "-C", str(top), *args], capture_output=True, text=True, timeout=600, check=False
-    )
+    out = subprocess.run(["git", "-C", str(top), *args], capture_output=True, text=True, timeout=600, check=False)
     if check and out.returncode != 0:
         raise GitError(f"{top}: git {args[0]} failed: {out.stderr.strip()}")
     return out.stdout
@@ -319,8 +317,12 @@ def scan_history(
         outcome.notices.append("repository has no commits yet; nothing in history to scan")
         return outcome
     if rev_range:
-        check = subprocess.run(["git", "-C", str(top), "rev-list", "-n1", "--end-of-options", rev_range],
-                               capture_output=True, text=True, check=False)
+        check = subprocess.run(
+            ["git", "-C", str(top), "rev-list", "-n1", "--end-of-options", rev_range],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if check.returncode != 0:
             reason = check.stderr.strip().splitlines()[0] if check.stderr.strip() else "not a revision range"
             raise GitError(f"--rev-range {rev_range!r}: {reason}")
@@ -364,8 +366,10 @@ def scan_history(
             }
         )
     outcome.batch.files = outcome.commits
-    for items, what in ((binaries, "skipped {n} binary file change(s)"),
-                        (undecodable, "scanned {n} non-UTF-8 file change(s) as Latin-1")):
+    for items, what in (
+        (binaries, "skipped {n} binary file change(s)"),
+        (undecodable, "scanned {n} non-UTF-8 file change(s) as Latin-1"),
+    ):
         if items:
             listed = ", ".join(items[:_MAX_LISTED_NOTICES])
             more = f" and {len(items) - _MAX_LISTED_NOTICES} more" if len(items) > _MAX_LISTED_NOTICES else ""
@@ -390,9 +394,7 @@ def _walk(
 
     engine = ctx.engine
     errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr can never block the stream
-    proc = subprocess.Popen(
-        _log_command(top, pathspec), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
-    )
+    proc = subprocess.Popen(_log_command(top, pathspec), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
     assert proc.stdout is not None and proc.stdin is not None
     # git reads every revision from stdin before it writes anything, so this cannot deadlock.
     proc.stdin.write(("\n".join(commits) + "\n").encode())
@@ -519,9 +521,7 @@ def annotate_groups(ctx: Any, groups: Sequence[Any], outcome: HistoryOutcome) ->
         # The oldest: last in the walk (dates can tie or lie; the graph order cannot).
         first = max(introduced, key=lambda p: outcome.order.get(p.commit, -1)) if introduced else None
         present = g.fingerprint in in_head
-        occurrences = tuple(
-            dataclasses.replace(f, details={**f.details, "in_head": present}) for f in g.occurrences
-        )
+        occurrences = tuple(dataclasses.replace(f, details={**f.details, "in_head": present}) for f in g.occurrences)
         out.append(
             dataclasses.replace(
                 g,
@@ -534,9 +534,7 @@ def annotate_groups(ctx: Any, groups: Sequence[Any], outcome: HistoryOutcome) ->
     return tuple(out)
 
 
-def _removal_commits(
-    ctx: Any, top: Path, groups: Sequence[Any], renames: dict[str, str]
-) -> dict[str, Provenance]:
+def _removal_commits(ctx: Any, top: Path, groups: Sequence[Any], renames: dict[str, str]) -> dict[str, Provenance]:
     """For each fingerprint, the newest commit whose removed lines contain it (the first one the walk meets)."""
     wanted = {g.fingerprint for g in groups}
     paths = sorted({p for g in groups for path in g.paths for p in _follow(path, renames)})

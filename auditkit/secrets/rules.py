@@ -335,14 +335,10 @@ def _parse_rule(path: Path, index: int, table: Any) -> Rule:
         if not groups:
             raise r.error("regex", "needs a named group 'secret' (or 'secret_*' alternatives)")
     if extractor is not None and extractor not in EXTRACTORS:
-        raise r.error(
-            "extractor", f"unknown extractor {extractor!r} (known: {', '.join(sorted(EXTRACTORS))})"
-        )
+        raise r.error("extractor", f"unknown extractor {extractor!r} (known: {', '.join(sorted(EXTRACTORS))})")
     validator = r.string("validator")
     if validator is not None and validator not in VALIDATORS:
-        raise r.error(
-            "validator", f"unknown validator {validator!r} (known: {', '.join(sorted(VALIDATORS))})"
-        )
+        raise r.error("validator", f"unknown validator {validator!r} (known: {', '.join(sorted(VALIDATORS))})")
 
     keywords = tuple(k.lower() for k in r.strings("keywords"))
     if any(not k for k in keywords):
@@ -353,14 +349,10 @@ def _parse_rule(path: Path, index: int, table: Any) -> Rule:
         raise r.error("allowlist", "expected a table")
     bad = set(allow) - _ALLOWLIST_FIELDS
     if bad:
-        raise r.error(
-            f"allowlist.{sorted(bad)[0]}", f"unknown field (known: {', '.join(sorted(_ALLOWLIST_FIELDS))})"
-        )
+        raise r.error(f"allowlist.{sorted(bad)[0]}", f"unknown field (known: {', '.join(sorted(_ALLOWLIST_FIELDS))})")
     allow_regexes = tuple(r.regex("allowlist.regexes", p) for p in r.strings("regexes", allow, "allowlist."))
     allow_keys = tuple(
-        re.compile(p, re.IGNORECASE)
-        if _valid(p)
-        else _raise(r.error("allowlist.keys", f"invalid regex {p!r}"))
+        re.compile(p, re.IGNORECASE) if _valid(p) else _raise(r.error("allowlist.keys", f"invalid regex {p!r}"))
         for p in r.strings("keys", allow, "allowlist.")
     )
 

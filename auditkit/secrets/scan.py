@@ -122,9 +122,7 @@ class SecretsResult:
                 lines.extend(f"skipped {p}: {reason}" for p in paths)
             else:
                 shown = ", ".join(paths[:_LISTED_SKIPS])
-                lines.append(
-                    f"skipped {len(paths)} files ({reason}): {shown} and {len(paths) - _LISTED_SKIPS} more"
-                )
+                lines.append(f"skipped {len(paths)} files ({reason}): {shown} and {len(paths) - _LISTED_SKIPS} more")
         return self.notices + tuple(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,9 +209,7 @@ def _to_finding(ctx: _Context, chunk: Chunk, match: Match) -> Finding:
         severity=rule.severity,
         confidence=match.confidence,
         message=rule.description,
-        location=Location(
-            chunk.path, match.line, match.column, chunk.commit.commit if chunk.commit else None
-        ),
+        location=Location(chunk.path, match.line, match.column, chunk.commit.commit if chunk.commit else None),
         remediation=rule.remediation,
         fingerprint=ctx.key.fingerprint(match.secret),
         redacted=redact(match.secret),
@@ -235,10 +231,7 @@ def scan_chunk(ctx: _Context, chunk: Chunk, out: _Batch, keywordless: tuple[Any,
         finding = _to_finding(ctx, chunk, match)
         if baseline is not None and (
             baseline.accepts(rel, finding.rule_id, finding.fingerprint)
-            or (
-                baseline.needs_sha1
-                and baseline.accepts_sha1(rel, hashlib.sha1(match.secret.encode()).hexdigest())
-            )
+            or (baseline.needs_sha1 and baseline.accepts_sha1(rel, hashlib.sha1(match.secret.encode()).hexdigest()))
         ):
             out.suppressed += 1
             continue

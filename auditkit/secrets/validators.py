@@ -131,9 +131,7 @@ VALIDATORS: dict[str, Callable[[str], bool | None]] = {
 _DOC_SPLIT = re.compile(r"^---[^\n]*$", re.MULTILINE)
 _KIND_SECRET = re.compile(r"""^kind:\s*["']?Secret["']?\s*(?:#.*)?$""", re.MULTILINE)
 _DATA_HEADER = re.compile(r"^(?P<indent>[ \t]*)(?P<section>data|stringData):[ \t]*(?:#.*)?$", re.MULTILINE)
-_ENTRY = re.compile(
-    r"""^(?P<indent>[ \t]+)(?P<key>["']?[\w.\-]+["']?):[ \t]*(?P<value>[^\n#]*?)[ \t]*(?:#.*)?$"""
-)
+_ENTRY = re.compile(r"""^(?P<indent>[ \t]+)(?P<key>["']?[\w.\-]+["']?):[ \t]*(?P<value>[^\n#]*?)[ \t]*(?:#.*)?$""")
 
 
 def k8s_secret(text: str) -> Iterator[tuple[int, str, str]]:
@@ -177,9 +175,7 @@ def _k8s_entries(doc: str, doc_offset: int, pos: int, base_indent: int) -> Itera
         if value in ("|", "|-", "|+", ">", ">-", ">+"):
             block: list[str] = []
             block_start = offset
-            while i < len(lines) and (
-                not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent
-            ):
+            while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
                 block.append(lines[i].strip())
                 offset += len(lines[i]) + 1
                 i += 1

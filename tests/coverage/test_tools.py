@@ -153,9 +153,7 @@ def test_k6_bad_practices(write: Callable[[str, str], Path], tmp_path: Path) -> 
         ),
     ],
 )
-def test_artillery_yaml_json_ts(
-    write: Callable[[str, str], Path], tmp_path: Path, name: str, text: str
-) -> None:
+def test_artillery_yaml_json_ts(write: Callable[[str, str], Path], tmp_path: Path, name: str, text: str) -> None:
     write(f"load/{name}", text)
     t = _tests(tmp_path)[f"load/{name}"]
     assert t.tool == "artillery"

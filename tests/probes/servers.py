@@ -25,9 +25,7 @@ __all__ = ["TestServer"]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = (
-        True  # headers and body are separate writes; Nagle + delayed ACK would add 40 ms
-    )
+    disable_nagle_algorithm = True  # headers and body are separate writes; Nagle + delayed ACK would add 40 ms
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence the default stderr log
@@ -107,9 +105,7 @@ class TestServer:
 
     def __init__(self) -> None:
         self._server = _Server()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     @property

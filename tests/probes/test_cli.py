@@ -26,9 +26,7 @@ def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize(
-    "args", [["probe", "--help"], ["probe", "http", "--help"], ["probe", "db", "--help"]]
-)
+@pytest.mark.parametrize("args", [["probe", "--help"], ["probe", "http", "--help"], ["probe", "db", "--help"]])
 def test_help(args: list[str]) -> None:
     code, out, _ = _run(*args)
     assert code == 0 and "Usage" in out
@@ -72,9 +70,7 @@ def test_http_json_and_exit_codes(http_server: TestServer) -> None:
 
 
 def test_http_text_output(http_server: TestServer) -> None:
-    code, out, _ = _run(
-        "probe", "http", "--profile", "smoke", "--target", http_server.url, "--duration", "0.5s"
-    )
+    code, out, _ = _run("probe", "http", "--profile", "smoke", "--target", http_server.url, "--duration", "0.5s")
     assert code == 0, out
     assert "latency ms" in out and "threshold    pass  p(95)<500" in out and "PASSED" in out
     assert "\x1b[" not in out

@@ -31,9 +31,7 @@ def user_table(pg_server: PgServer, pg_env: dict[str, str]) -> Iterator[str]:
 
 def _snapshot(pg_server: PgServer) -> tuple[object, ...]:
     with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
-        content = conn.execute(
-            "SELECT md5(string_agg(id || ':' || price, ',' ORDER BY id)) FROM tickets"
-        ).fetchone()
+        content = conn.execute("SELECT md5(string_agg(id || ':' || price, ',' ORDER BY id)) FROM tickets").fetchone()
         tables = conn.execute(
             "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class c JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND relkind = 'r'"
@@ -43,9 +41,7 @@ def _snapshot(pg_server: PgServer) -> tuple[object, ...]:
 
 def _probe_sessions(pg_server: PgServer) -> int:
     with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'auditkit-probe'"
-        ).fetchone()
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'auditkit-probe'").fetchone()
     assert row is not None
     return int(row[0])
 
@@ -67,9 +63,7 @@ def test_workloads_never_change_user_data(
 ) -> None:
     before = _snapshot(pg_server)
     result = run_db_probe(
-        DbSettings(
-            workload=workload, clients=4, duration=0.7, query=query, timeout=3.0, thresholds=("p(99)<60000",)
-        )
+        DbSettings(workload=workload, clients=4, duration=0.7, query=query, timeout=3.0, thresholds=("p(99)<60000",))
     )
     assert result.requests > 0
     assert _snapshot(pg_server) == before
@@ -82,9 +76,7 @@ def test_workloads_never_change_user_data(
     assert json.loads(json.dumps(doc)) == doc
 
 
-def test_a_writing_query_in_the_read_workload_is_refused_by_the_server(
-    pg_server: PgServer, user_table: str
-) -> None:
+def test_a_writing_query_in_the_read_workload_is_refused_by_the_server(pg_server: PgServer, user_table: str) -> None:
     before = _snapshot(pg_server)
     result = run_db_probe(
         DbSettings(
@@ -126,9 +118,7 @@ def test_contention_counts_lock_waits_and_rollbacks(pg_server: PgServer, pg_env:
     assert "deadlocks_detected_by_server" in result.extra
 
 
-def test_pool_finds_the_connection_limit_and_releases_everything(
-    pg_server: PgServer, pg_env: dict[str, str]
-) -> None:
+def test_pool_finds_the_connection_limit_and_releases_everything(pg_server: PgServer, pg_env: dict[str, str]) -> None:
     result = run_db_probe(DbSettings(workload="pool", duration=30, timeout=5.0))
     pool = result.extra["pool"]
     assert pool["refused"] is True

@@ -16,9 +16,7 @@ from tests.probes.servers import TestServer
 
 
 def test_closed_model_counts_every_request_the_server_saw(http_server: TestServer) -> None:
-    settings = HttpSettings(
-        target=http_server.url + "/ok", vus=4, duration=1.0, thresholds=("p(95)<5000", "rate<0.01")
-    )
+    settings = HttpSettings(target=http_server.url + "/ok", vus=4, duration=1.0, thresholds=("p(95)<5000", "rate<0.01"))
     result = run_http_probe(settings)
     # The preflight request is the one the probe does not count. Every counted request was answered,
     # so the server saw it; a request cut off when the run stopped is reported as aborted (sent, it may
@@ -128,16 +126,11 @@ def test_weighted_scenarios_and_data_rows(http_server: TestServer, tmp_path: Pat
     data.write_text("name\nalice\nbob\n")
     heavy = Scenario("heavy", (Step("echo", path="/echo/{{name}}"),), weight=3, data=data)
     light = Scenario("light", (Step("light", path="/ok"),), weight=1)
-    result = run_http_probe(
-        HttpSettings(target=http_server.url, scenarios=(heavy, light), vus=2, duration=1.0)
-    )
+    result = run_http_probe(HttpSettings(target=http_server.url, scenarios=(heavy, light), vus=2, duration=1.0))
     assert http_server.hits["/echo/alice"] > 0 and http_server.hits["/echo/bob"] > 0
     echoes = http_server.hits["/echo/alice"] + http_server.hits["/echo/bob"]
     assert echoes > http_server.hits["/ok"] - 1  # 3:1 by weight; the preflight hits the bare URL
-    assert (
-        result.requests
-        == echoes + sum(v for k, v in http_server.hits.items() if not k.startswith("/echo")) - 1
-    )
+    assert result.requests == echoes + sum(v for k, v in http_server.hits.items() if not k.startswith("/echo")) - 1
 
 
 def test_credential_from_environment_is_sent_and_never_reported(http_server: TestServer) -> None:
@@ -208,9 +201,7 @@ def test_unreachable_target_is_a_probe_error() -> None:
 
 
 def test_ramping_stages_and_open_rate_stages(http_server: TestServer) -> None:
-    closed = run_http_probe(
-        HttpSettings(target=http_server.url, stages=(Stage(0.5, 3), Stage(0.5, 0)), duration=99)
-    )
+    closed = run_http_probe(HttpSettings(target=http_server.url, stages=(Stage(0.5, 3), Stage(0.5, 0)), duration=99))
     assert closed.settings["duration_s"] == 1.0
     assert 0 < closed.requests == http_server.total - 1
     http_server.reset()

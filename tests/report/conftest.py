@@ -24,8 +24,6 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
             path.write_text(text, encoding="utf-8", newline="\n")
             return
         expected = path.read_text(encoding="utf-8")
-        assert text == expected, (
-            f"{name} differs from its golden file; if the change is intended, run --update-golden"
-        )
+        assert text == expected, f"{name} differs from its golden file; if the change is intended, run --update-golden"
 
     return check

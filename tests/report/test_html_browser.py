@@ -68,9 +68,7 @@ def test_report_renders_in_chromium_and_script_stays_text(tmp_path: Path) -> Non
     page.write_text(render(report, "html"), encoding="utf-8")
 
     shot = tmp_path / "shot.png"
-    proc = _run(
-        ["--window-size=1200,1800", "--hide-scrollbars", f"--screenshot={shot}", page.as_uri()], tmp_path
-    )
+    proc = _run(["--window-size=1200,1800", "--hide-scrollbars", f"--screenshot={shot}", page.as_uri()], tmp_path)
     assert shot.is_file(), proc.stderr[-2000:]
     width, height, pixels = _png_pixels(shot)
     assert (width, height) == (1200, 1800)

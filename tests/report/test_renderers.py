@@ -177,8 +177,14 @@ def test_sarif_secret_fingerprints_only_on_secrets_and_uris_encoded_and_in_repo(
 
     def finding(rule: str, area: Area, path: str) -> Finding:
         return Finding(
-            rule_id=rule, area=area, severity=Severity.HIGH, confidence=Confidence.HIGH, message="m",
-            location=Location(path, 3), remediation="r", fingerprint="f" * 32,
+            rule_id=rule,
+            area=area,
+            severity=Severity.HIGH,
+            confidence=Confidence.HIGH,
+            message="m",
+            location=Location(path, 3),
+            remediation="r",
+            fingerprint="f" * 32,
         )
 
     findings = [

@@ -43,9 +43,7 @@ def _scan(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_replica_scores_near_two_for_the_audits_reasons_then_improves(
-    tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_replica_scores_near_two_for_the_audits_reasons_then_improves(tmp_path: Path, env: dict[str, str]) -> None:
     root = _platform(tmp_path)
     out = tmp_path / "q1"
     code, stdout, stderr = _scan(str(root), "--out", str(out), *ALL_FORMATS)
@@ -96,10 +94,7 @@ def test_replica_scores_near_two_for_the_audits_reasons_then_improves(
     assert delta["hardcoded_secrets"] > 0
     resolved = {f["path"] for f in trend["resolved_findings"] if f["area"] == "secrets"}
     assert {"operations/load-tests/load-test.sh", "operations/scripts/smoke.sh"} <= resolved
-    assert (
-        second["secrets"]["groups"][0]["removed"]["subject"]
-        == "read the database password from the environment"
-    )
+    assert second["secrets"]["groups"][0]["removed"]["subject"] == "read the database password from the environment"
     html = (out2 / "auditkit-report.html").read_text()
     assert "Trend" in html and "<polyline" in html
     assert "Since " in stdout

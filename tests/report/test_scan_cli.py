@@ -76,9 +76,7 @@ def test_scan_writes_every_report_and_never_leaks_the_secret(tmp_path: Path, env
     assert any(c["id"] == "live-credential-in-head" for c in doc["caps"])
     assert doc["run"]["history_scanned"] is True and doc["run"]["commit"]
     sarif = json.loads((out / "auditkit.sarif").read_text())
-    uris = {
-        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]
-    }
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
     assert "operations/load-tests/load-test.sh" in uris
 
 
@@ -209,9 +207,7 @@ def test_each_secret_in_head_is_reported_once(tmp_path: Path, env: dict[str, str
     assert sorted(prints) == sorted(keys_seen)
 
 
-def test_a_secrets_baseline_does_not_hide_live_credentials_from_the_score(
-    tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_a_secrets_baseline_does_not_hide_live_credentials_from_the_score(tmp_path: Path, env: dict[str, str]) -> None:
     repo = _repo(tmp_path)
     accepted = CliRunner().invoke(main, ["baseline", str(repo)])
     assert accepted.exit_code == 0, accepted.output
@@ -251,9 +247,7 @@ def test_a_bad_coverage_checks_file_fails_the_scan_like_coverage(
     assert "Overall score" not in stdout and not out.exists()
 
 
-def test_a_baselined_password_in_a_load_test_still_fails_its_quality_check(
-    tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_a_baselined_password_in_a_load_test_still_fails_its_quality_check(tmp_path: Path, env: dict[str, str]) -> None:
     repo = tmp_path / "platform"
     script = repo / "operations" / "load-tests" / "load-test.sh"
     script.parent.mkdir(parents=True)
@@ -272,7 +266,9 @@ def test_a_baselined_password_in_a_load_test_still_fails_its_quality_check(
 
 def test_fail_under_nan_is_a_usage_error_on_the_cli_and_in_the_config(tmp_path: Path, env: dict[str, str]) -> None:
     repo = _repo(tmp_path)
-    result = CliRunner().invoke(main, ["scan", str(repo), "--no-record", "--fail-under", "nan", "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, ["scan", str(repo), "--no-record", "--fail-under", "nan", "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2
     assert "not a number" in result.stderr
     (repo / ".auditkit.toml").write_text("[scan]\nfail_under = nan\n")

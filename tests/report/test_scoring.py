@@ -82,12 +82,7 @@ def test_overall_is_the_weighted_mean_of_measured_areas() -> None:
     expected = sum(a.weight * a.score for a in measured) / sum(a.weight for a in measured)
     assert card.overall == pytest.approx(expected, abs=0.06)
     weights = {a.risk: a.weight for a in card.areas}
-    assert (
-        weights["critical"] == 10.0
-        and weights["high"] == 7.5
-        and weights["medium"] == 5.0
-        and weights["low"] == 2.5
-    )
+    assert weights["critical"] == 10.0 and weights["high"] == 7.5 and weights["medium"] == 5.0 and weights["low"] == 2.5
 
 
 def _clean_platform(n_services: int, covered: int) -> ScoreInputs:
@@ -132,9 +127,7 @@ def test_random_inputs_always_explain_every_point() -> None:
     tools = ["k6", "artillery", "ab", "locust", "jmeter"]
     for _ in range(60):
         n = rng.randint(1, 30)
-        services = tuple(
-            ServiceFacts(f"s{i}", f"s/s{i}", rng.random() < 0.3, rng.randint(0, 2)) for i in range(n)
-        )
+        services = tuple(ServiceFacts(f"s{i}", f"s/s{i}", rng.random() < 0.3, rng.randint(0, 2)) for i in range(n))
         tests = tuple(
             LoadTestFacts(f"t{i}.js", rng.choice(tools), None, rng.random()) for i in range(rng.randint(0, 8))
         )
@@ -150,9 +143,7 @@ def test_random_inputs_always_explain_every_point() -> None:
             for i in range(rng.randint(0, 5))
         )
         scen = {k: rng.random() < 0.5 for k in ("spike", "soak", "journey")}
-        inputs = ScoreInputs(
-            SecretsFacts(groups, True), CoverageFacts(services, tests, "k6", scen, {"ci": False})
-        )
+        inputs = ScoreInputs(SecretsFacts(groups, True), CoverageFacts(services, tests, "k6", scen, {"ci": False}))
         card = score(inputs)
         _check_explained(card)
         assert card.overall is not None and 0.0 <= card.overall <= 10.0
@@ -191,9 +182,7 @@ def test_bad_scorer_params_name_the_file_and_key(tmp_path: Path) -> None:
     data = _scoring_data()
     data["areas"][0]["params"]["head_points"] = {"critical": "ten"}
     model = parse_scoring_model(data, Path("custom-scoring.toml"))
-    with pytest.raises(
-        DataFileError, match=r"custom-scoring.toml: areas\[id=hardcoded_secrets\].params.head_points"
-    ):
+    with pytest.raises(DataFileError, match=r"custom-scoring.toml: areas\[id=hardcoded_secrets\].params.head_points"):
         score(platform_inputs(), model)
 
 
@@ -252,7 +241,11 @@ def test_infrastructure_environment_gap_is_proportional_and_names_the_hard_coded
         def to_dict(self) -> dict:
             return {
                 "services": [
-                    {"name": "api", "path": "api", "load_tests": [{"path": p, "tool": "k6", "quality": 8} for p in paths]}
+                    {
+                        "name": "api",
+                        "path": "api",
+                        "load_tests": [{"path": p, "tool": "k6", "quality": 8} for p in paths],
+                    }
                 ],
                 "platform": {
                     "standard_tool": "k6",
@@ -263,7 +256,9 @@ def test_infrastructure_environment_gap_is_proportional_and_names_the_hard_coded
             }
 
     def infra(env_tests: list[str]):  # noqa: ANN202
-        card = score(ScoreInputs(coverage=coverage_facts(Result(env_tests), Config(base_dir=Path(".")))), load_scoring_model())
+        card = score(
+            ScoreInputs(coverage=coverage_facts(Result(env_tests), Config(base_dir=Path(".")))), load_scoring_model()
+        )
         return next(a for a in card.areas if a.id == "load_testing_infrastructure")
 
     some = infra(paths[:4])  # 4 of 9 read their target from the environment

@@ -24,9 +24,7 @@ def run_git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
         "GIT_CONFIG_GLOBAL": os.devnull,
         **(env or {}),
     }
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=full
-    ).stdout
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=full).stdout
 
 
 def init_repo(path: Path) -> Path:

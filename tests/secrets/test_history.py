@@ -231,9 +231,7 @@ def test_record_splitter_is_independent_of_block_size(tmp_path: Path) -> None:
     for i in range(30):
         write(repo, f"f{i % 4}.txt", f"line {i}\n" * (i + 1))
         commit(repo, f"c{i}")
-    stream = subprocess.run(
-        ["git", "-C", str(repo), "log", "-p", "--format=%x1e%H"], capture_output=True
-    ).stdout
+    stream = subprocess.run(["git", "-C", str(repo), "log", "-p", "--format=%x1e%H"], capture_output=True).stdout
     reference = list(_records(io.BytesIO(stream), block=1 << 20))
     assert len(reference) == 30 and all(r.startswith(b"\x1e") for r in reference)
     for block in (1, 2, 5, 17, 64, 1000):

@@ -19,7 +19,10 @@ from tests.secrets.helpers import PG_PASSWORD, commit, init_repo, run_git, write
 
 
 def test_multi_line_values_show_at_most_four_characters(tmp_path: Path) -> None:
-    write(tmp_path, "k8s/secret.yaml", """apiVersion: v1
+    write(
+        tmp_path,
+        "k8s/secret.yaml",
+        """apiVersion: v1
 kind: Secret
 metadata:
   name: app
@@ -29,7 +32,8 @@ stringData:
     OTHER=thing
   db.conf: |-
     password=PlantBlockPw_Bb4
-""")
+""",
+    )
     result = scan_secrets([tmp_path])
     assert len(result.findings) == 2
     text = json.dumps(result.to_dict())
@@ -142,9 +146,7 @@ min_length = {minimum}
     (tmp_path / ".auditkit.toml").write_text('[secrets]\nrules = ["rules.toml"]\n')
     with pytest.raises(RuleError, match=r"rule 'mine': samples.tp\[0\]: the rule does not match it"):
         scan_secrets([tmp_path])
-    (tmp_path / "rules.toml").write_text(
-        rule.replace("{tp}", "acme_0123456789abcdef").replace("{minimum}", "5000")
-    )
+    (tmp_path / "rules.toml").write_text(rule.replace("{tp}", "acme_0123456789abcdef").replace("{minimum}", "5000"))
     with pytest.raises(RuleError, match="min_length"):
         scan_secrets([tmp_path])
 

@@ -61,9 +61,7 @@ def test_real_pre_commit_hook_blocks_a_literal_and_lets_a_reference_through(tmp_
         pytest.fail("git is required")
     # pre-commit clones the hook repository at a commit: use a snapshot of this checkout's files.
     hook_repo = init_repo(tmp_path / "auditkit-hook")
-    ignore = shutil.ignore_patterns(
-        ".git", "__pycache__", "*.egg-info", ".pytest_cache", "build", "dist", "bench"
-    )
+    ignore = shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", ".pytest_cache", "build", "dist", "bench")
     for name in ("auditkit", "rules", "loadchecks", "reports"):
         shutil.copytree(SOURCE_ROOT / name, hook_repo / name, ignore=ignore)
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
@@ -89,9 +87,7 @@ def test_real_pre_commit_hook_blocks_a_literal_and_lets_a_reference_through(tmp_
         "GIT_CONFIG_GLOBAL": os.devnull,
     }
     pre_commit = [sys.executable, "-m", "pre_commit"]
-    subprocess.run(
-        [*pre_commit, "install"], cwd=project, env=env, check=True, capture_output=True, timeout=120
-    )
+    subprocess.run([*pre_commit, "install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
 
     write(project, "ops/smoke.sh", f"PGPASSWORD={PG_PASSWORD} psql -U postgres\n")
     subprocess.run(["git", "add", "-A"], cwd=project, env=env, check=True)

@@ -96,9 +96,7 @@ def test_inline_allow_markers(tmp_path: Path) -> None:
 
 def test_config_allow_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     _platform(tmp_path)
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.auditkit.secrets]\nallow_paths = ["operations/scripts/**"]\n'
-    )
+    (tmp_path / "pyproject.toml").write_text('[tool.auditkit.secrets]\nallow_paths = ["operations/scripts/**"]\n')
     paths = [f.location.path for f in scan_secrets([tmp_path]).findings]
     assert paths == ["operations/load-tests/load-test.sh"]
 

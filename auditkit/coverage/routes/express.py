@@ -83,11 +83,7 @@ def extract_express(js: JsFile, fr: FileRoutes, known: set[str]) -> None:
                 owner, fn = call_name(base)
                 if fn == "route":
                     inner = base.child_by_field_name("arguments")
-                    path = (
-                        string_value(inner.named_children[0])
-                        if inner is not None and inner.named_children
-                        else None
-                    )
+                    path = string_value(inner.named_children[0]) if inner is not None and inner.named_children else None
                     if path is not None and method in _VERBS:
                         root_obj = base.child_by_field_name("function").child_by_field_name("object")
                         fr.routes.append(
@@ -101,9 +97,7 @@ def extract_express(js: JsFile, fr: FileRoutes, known: set[str]) -> None:
                         )
                     break
                 f = base.child_by_field_name("function")
-                base = (
-                    f.child_by_field_name("object") if f is not None and f.type == "member_expression" else f
-                )
+                base = f.child_by_field_name("object") if f is not None and f.type == "member_expression" else f
                 if base is None:
                     break
             continue
@@ -218,9 +212,7 @@ def _imports(js: JsFile, importer: str, known: set[str]) -> dict[str, str]:
             inner = value.child_by_field_name("object")
             if inner is not None and inner.type == "call_expression":
                 args = inner.child_by_field_name("arguments")
-                spec = (
-                    string_value(args.named_children[0]) if args is not None and args.named_children else None
-                )
+                spec = string_value(args.named_children[0]) if args is not None and args.named_children else None
                 module = resolve_module(importer, spec, known) if spec else None
                 if module:
                     out[name] = module

@@ -58,13 +58,7 @@ def extract_python(text: str, fr: FileRoutes, known: set[str]) -> str | None:
                     imports[local] = resolved
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             func = node.value.func
-            fname = (
-                func.attr
-                if isinstance(func, ast.Attribute)
-                else func.id
-                if isinstance(func, ast.Name)
-                else ""
-            )
+            fname = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
             prefix = None
             if fname == "APIRouter":
                 prefix = _const_str(_kw(node.value, "prefix"))
@@ -100,9 +94,7 @@ def extract_python(text: str, fr: FileRoutes, known: set[str]) -> str | None:
                 receiver = dec.func.value
                 rname = receiver.id if isinstance(receiver, ast.Name) else getattr(receiver, "attr", "")
                 attr = dec.func.attr
-                path = (
-                    _const_str(dec.args[0]) if dec.args else _const_str(_kw(dec, "path") or _kw(dec, "rule"))
-                )
+                path = _const_str(dec.args[0]) if dec.args else _const_str(_kw(dec, "path") or _kw(dec, "rule"))
                 if path is None:
                     continue
                 if attr in _VERBS:

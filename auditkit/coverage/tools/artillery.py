@@ -84,11 +84,7 @@ class ArtilleryTool:
         if src.suffix in _DATA_SUFFIXES:
             return b"config" in data and (b"phases" in data or b"flow" in data) and b"scenarios" in data
         if src.suffix in JS_SUFFIXES:
-            return (
-                b"scenarios" in data
-                and (b"phases" in data or b"arrivalRate" in data)
-                and not K6Tool().claims(src)
-            )
+            return b"scenarios" in data and (b"phases" in data or b"arrivalRate" in data) and not K6Tool().claims(src)
         return False
 
     def detect(self, src: SourceFile) -> Detection:
@@ -156,9 +152,7 @@ class ArtilleryTool:
         target = config.get("target")
         target_text = _text(target)
         prefix = ""
-        env_target = isinstance(target, EnvRef) or (
-            isinstance(target, str) and bool(_ENV_TEMPLATE.search(target))
-        )
+        env_target = isinstance(target, EnvRef) or (isinstance(target, str) and bool(_ENV_TEMPLATE.search(target)))
         if target_text and not env_target:
             from auditkit.coverage.matching import split_url
 
@@ -277,9 +271,7 @@ class ArtilleryTool:
         facts.line = int(doc.get("__line__", 1))
         return facts
 
-    def _flow(
-        self, src: SourceFile, flow: Any, prefix: str, facts: Facts, state: dict[str, bool], depth: int
-    ) -> None:
+    def _flow(self, src: SourceFile, flow: Any, prefix: str, facts: Facts, state: dict[str, bool], depth: int) -> None:
         if not isinstance(flow, list) or depth > _MAX_FLOW_DEPTH:
             return
         for step in flow:
@@ -351,11 +343,7 @@ def _phase_segment(phase: dict[str, Any]) -> Segment:
     if "pause" in phase and "arrivalRate" not in phase:
         return Segment(duration, 0.0, 0.0)
     rate = phase.get("arrivalRate")
-    if (
-        not isinstance(rate, (int, float))
-        and isinstance(phase.get("arrivalCount"), (int, float))
-        and duration
-    ):
+    if not isinstance(rate, (int, float)) and isinstance(phase.get("arrivalCount"), (int, float)) and duration:
         rate = phase["arrivalCount"] / duration
     start = float(rate) if isinstance(rate, (int, float)) else 0.0
     end = phase.get("rampTo")

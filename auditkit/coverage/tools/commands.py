@@ -290,25 +290,19 @@ class CommandTools:
             elif call.tool in ("script", "npm", "make"):
                 target = call.args[0] if call.args else None
                 out.invocations.append(
-                    Invocation(
-                        tool=call.tool, path=src.rel, line=call.line, target=target, ci=ci, label=call.label
-                    )
+                    Invocation(tool=call.tool, path=src.rel, line=call.line, target=target, ci=ci, label=call.label)
                 )
         if load_calls:
             out.tests.append(self._facts(src, load_calls, calls, variables, var_lines))
             for call in load_calls:
                 out.invocations.append(
-                    Invocation(
-                        tool=call.tool, path=src.rel, line=call.line, target=src.rel, ci=ci, label=call.label
-                    )
+                    Invocation(tool=call.tool, path=src.rel, line=call.line, target=src.rel, ci=ci, label=call.label)
                 )
         return out
 
     # ------------------------------------------------------------------ reading lines
 
-    def _lines(
-        self, src: SourceFile, notices: list[str]
-    ) -> tuple[list[_Line], dict[str, str], dict[str, int]]:
+    def _lines(self, src: SourceFile, notices: list[str]) -> tuple[list[_Line], dict[str, str], dict[str, int]]:
         """Logical command lines, variable values and the line each variable is set on."""
         name = src.name
         variables: dict[str, str] = {}
@@ -412,9 +406,7 @@ class CommandTools:
 
     def _jenkins(self, src: SourceFile) -> list[_Line]:
         out = []
-        for m in re.finditer(
-            r"\b(?:sh|bat)\s*\(?\s*(?:script\s*:\s*)?('''|\"\"\"|'|\")(.*?)\1", src.text, re.DOTALL
-        ):
+        for m in re.finditer(r"\b(?:sh|bat)\s*\(?\s*(?:script\s*:\s*)?('''|\"\"\"|'|\")(.*?)\1", src.text, re.DOTALL):
             base = src.line_at(m.start(2))
             for i, text in enumerate(m.group(2).splitlines()):
                 out.append(_Line(base + i, text))
@@ -510,9 +502,7 @@ class CommandTools:
         think = data = weighted = False
         open_model = False
         for call in load_calls:
-            opts, positional = _options(
-                call.args, _VALUE_OPTS.get(call.tool if call.tool != "wrk2" else "wrk", set())
-            )
+            opts, positional = _options(call.args, _VALUE_OPTS.get(call.tool if call.tool != "wrk2" else "wrk", set()))
             if call.tool == "pgbench" and ("i" in opts or "initialize" in opts):
                 continue
             self._urls(call, opts, positional, variables, facts)
@@ -575,9 +565,7 @@ class CommandTools:
                 f"hard-coded host {facts.hosts[0]}",
             )
         else:
-            facts.set(
-                "env_target", True if facts.requests or any(c.tool == "pgbench" for c in load_calls) else None
-            )
+            facts.set("env_target", True if facts.requests or any(c.tool == "pgbench" for c in load_calls) else None)
         psql = [c for c in calls if c.tool == "psql" and c.in_loop]
         if psql:
             loop_values = psql[0].in_loop[-1][1]
@@ -709,9 +697,7 @@ def _command(words: list[str], line: _Line, loops: list[tuple[str, list[str]]]) 
         clean.append(w)
     words = clean
     while i < len(words) and (
-        words[i] in _PREFIX_WORDS
-        or re.match(r"^[A-Za-z_]\w*=", words[i])
-        or (words[i] == "env" and i + 1 < len(words))
+        words[i] in _PREFIX_WORDS or re.match(r"^[A-Za-z_]\w*=", words[i]) or (words[i] == "env" and i + 1 < len(words))
     ):
         i += 1
     if i >= len(words):
@@ -798,8 +784,7 @@ def _all_values(args: list[str], names: tuple[str, ...]) -> list[str]:
         out.extend(
             a.split("=", 1)[-1] if "=" in a else a[2:]
             for n in names
-            if a.startswith(n + "=")
-            or (len(n) == 2 and a.startswith(n) and len(a) > 2 and not a.startswith("--"))
+            if a.startswith(n + "=") or (len(n) == 2 and a.startswith(n) and len(a) > 2 and not a.startswith("--"))
         )
     return out
 

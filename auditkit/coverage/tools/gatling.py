@@ -48,9 +48,7 @@ class GatlingTool:
         for m in _REQUEST.finditer(text):
             path = m.group(2)
             url = path if path.startswith("http") else prefix.rstrip("/") + "/" + path.lstrip("/")
-            record_url(
-                facts, m.group(1), re.sub(r"#\{[^}]*\}|\$\{[^}]*\}", "\x00", url), src.line_at(m.start())
-            )
+            record_url(facts, m.group(1), re.sub(r"#\{[^}]*\}|\$\{[^}]*\}", "\x00", url), src.line_at(m.start()))
         for m in re.finditer(r"scenario\(\s*\"([^\"]+)\"", text):
             facts.names.append(m.group(1))
 
@@ -82,9 +80,7 @@ class GatlingTool:
         facts.mark("checks", checks is not None, checks or facts.line, "no checks on responses")
         pause = has(r"\.pause\(|\bpause\(")
         facts.mark("think_time", pause is not None, pause or facts.line, "no pauses between requests")
-        weighted = (
-            has(r"randomSwitch|uniformRandomSwitch|roundRobinSwitch") is not None or len(facts.names) >= 2
-        )
+        weighted = has(r"randomSwitch|uniformRandomSwitch|roundRobinSwitch") is not None or len(facts.names) >= 2
         facts.mark("weighted", weighted, facts.line, "a single scenario")
         feeder = has(r"\bcsv\(|\bjsonFile\(|\.feed\(|\bfeed\(")
         facts.mark("test_data", feeder is not None, feeder or facts.line, "no feeder")
@@ -93,9 +89,7 @@ class GatlingTool:
         facts.set("results_output", True)
         env = re.search(r"System\.getenv|System\.getProperty|sys\.env|getProperty\(", text)
         if facts.hosts:
-            facts.set(
-                "env_target", False, facts.lines.get("env_target"), f"hard-coded base URL {facts.hosts[0]}"
-            )
+            facts.set("env_target", False, facts.lines.get("env_target"), f"hard-coded base URL {facts.hosts[0]}")
         else:
             facts.set("env_target", True if env or facts.requests else None)
         if re.search(r"upload|formUpload|bodyPart", text):

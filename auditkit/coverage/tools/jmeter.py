@@ -86,9 +86,7 @@ class JMeterTool:
                 threads = _float(p.get("ThreadGroup.num_threads"), 1.0)
                 ramp = _float(p.get("ThreadGroup.ramp_time") or p.get("RampUp"), 0.0)
                 duration = _float(p.get("ThreadGroup.duration") or p.get("Hold"), 0.0)
-                segments.append(
-                    [Segment(ramp, 0.0 if ramp else threads, threads), Segment(duration, threads, threads)]
-                )
+                segments.append([Segment(ramp, 0.0 if ramp else threads, threads), Segment(duration, threads, threads)])
             elif el.tag == "HTTPSamplerProxy" or el.tag == "HTTPSampler":
                 p = {**defaults, **{k: v for k, v in _props(el).items() if v}}
                 facts.names.append(el.get("testname", ""))
@@ -123,9 +121,7 @@ class JMeterTool:
         )
         if prof:
             facts.max_duration_s = prof.duration_s
-        facts.set(
-            "thresholds", False, 1, "JMeter has no pass/fail thresholds: the run exits 0 even with errors"
-        )
+        facts.set("thresholds", False, 1, "JMeter has no pass/fail thresholds: the run exits 0 even with errors")
         facts.set("percentiles", None)
         has_assert = any(t in _ASSERTIONS for t in tags)
         facts.mark("checks", has_assert, line_of(src, "Assertion"), "no assertions on responses")

@@ -46,9 +46,7 @@ class K6Tool:
         out = Detection()
         js = JsFile(src.data, src.suffix)
         if js.has_error:
-            out.notices.append(
-                f"{src.rel}: syntax error near line {js.first_error_line()}; k6 script read partially"
-            )
+            out.notices.append(f"{src.rel}: syntax error near line {js.first_error_line()}; k6 script read partially")
         facts = Facts(tool="k6", path=src.rel)
         http_names: set[str] = set()
         http_funcs: dict[str, str] = {}
@@ -79,9 +77,7 @@ class K6Tool:
                     flags.setdefault("test_data", node_line(node))
             elif t in ("member_expression", "subscript_expression") and js.env_name(node):
                 env_used = True
-            elif t in ("string", "template_string") and _URL_START.match(
-                node.text.decode("utf-8", "replace")[1:]
-            ):
+            elif t in ("string", "template_string") and _URL_START.match(node.text.decode("utf-8", "replace")[1:]):
                 self._literal_host(js, node, facts)
         if not (http_names or http_funcs) and not _K6_IMPORT.search(src.data):
             return out
@@ -279,12 +275,8 @@ class K6Tool:
             facts.set("ramp_up", False, opt_line, "no staged load profile: all virtual users start at once")
             facts.set("ramp_down", False, opt_line, "no ramp-down stage")
         else:
-            facts.mark(
-                "ramp_up", prof.ramp_up, opt_line, "the load starts at its peak level (no ramp-up stage)"
-            )
-            facts.mark(
-                "ramp_down", prof.ramp_down, opt_line, "the load stops at its peak level (no ramp-down stage)"
-            )
+            facts.mark("ramp_up", prof.ramp_up, opt_line, "the load starts at its peak level (no ramp-up stage)")
+            facts.mark("ramp_down", prof.ramp_down, opt_line, "the load stops at its peak level (no ramp-down stage)")
             facts.max_duration_s = prof.duration_s
             if prof.spike:
                 facts.signals.add("spike")
@@ -311,21 +303,15 @@ class K6Tool:
             if any(_PERCENTILE.search(t) for t in texts):
                 facts.set("percentiles", True, opt_line)
             elif latency:
-                facts.set(
-                    "percentiles", False, opt_line, "latency thresholds use averages or maxima, not p95/p99"
-                )
+                facts.set("percentiles", False, opt_line, "latency thresholds use averages or maxima, not p95/p99")
             else:
                 facts.set("percentiles", False, opt_line, "no latency percentile threshold (p95/p99)")
         else:
-            facts.set(
-                "thresholds", False, opt_line, "no thresholds: the run never fails on latency or errors"
-            )
+            facts.set("thresholds", False, opt_line, "no thresholds: the run never fails on latency or errors")
             trend = options.get("summaryTrendStats")
             facts.set(
                 "percentiles",
-                True
-                if not isinstance(trend, list) or any(_PERCENTILE.search(str(s)) for s in trend)
-                else False,
+                True if not isinstance(trend, list) or any(_PERCENTILE.search(str(s)) for s in trend) else False,
                 opt_line,
             )
         throughput_goal = any(k.startswith(("http_reqs", "iterations")) for k in keys)
@@ -373,8 +359,7 @@ def _random_mix(text: str) -> bool:
     if re.search(r"Math\.random\(\)\s*[<>]", text):
         return True
     return any(
-        re.search(rf"\b{re.escape(m.group(1))}\s*[<>]=?\s*(?:0?\.\d+|1\b)", text)
-        for m in _RANDOM_VAR.finditer(text)
+        re.search(rf"\b{re.escape(m.group(1))}\s*[<>]=?\s*(?:0?\.\d+|1\b)", text) for m in _RANDOM_VAR.finditer(text)
     )
 
 
@@ -413,9 +398,7 @@ def _pairs(thresholds: dict[str, Any]) -> list[tuple[str, str]]:
     out = []
     for key, value in thresholds.items():
         for item in value if isinstance(value, list) else [value]:
-            text = (
-                item if isinstance(item, str) else (item.get("threshold") if isinstance(item, dict) else None)
-            )
+            text = item if isinstance(item, str) else (item.get("threshold") if isinstance(item, dict) else None)
             if isinstance(text, str):
                 out.append((str(key), text))
     return out

@@ -33,9 +33,7 @@ class LocustTool:
 
     def claims(self, src: SourceFile) -> bool:
         """Python files importing locust."""
-        return (
-            src.suffix == ".py" and b"locust" in src.data and (b"User" in src.data or b"TaskSet" in src.data)
-        )
+        return src.suffix == ".py" and b"locust" in src.data and (b"User" in src.data or b"TaskSet" in src.data)
 
     def detect(self, src: SourceFile) -> Detection:
         """Parse user classes, tasks, wait times, requests, shapes and exit-code hooks."""
@@ -46,11 +44,7 @@ class LocustTool:
             line = getattr(exc, "lineno", None)
             out.notices.append(f"{src.rel}: Python syntax error{f' at line {line}' if line else ''}; skipped")
             return out
-        users = [
-            n
-            for n in ast.walk(tree)
-            if isinstance(n, ast.ClassDef) and any(_name(b) in _USERS for b in n.bases)
-        ]
+        users = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and any(_name(b) in _USERS for b in n.bases)]
         if not users:
             return out
         facts = Facts(tool="locust", path=src.rel, line=users[0].lineno)
@@ -76,11 +70,7 @@ class LocustTool:
                             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                                 record_url(facts, "GET", value.value, stmt.lineno)
                                 facts.requests.pop()
-                        if (
-                            "tasks" in targets
-                            and isinstance(stmt.value, ast.Dict)
-                            and len(stmt.value.keys) > 1
-                        ):
+                        if "tasks" in targets and isinstance(stmt.value, ast.Dict) and len(stmt.value.keys) > 1:
                             task_weights.extend([1, 1])
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for dec in node.decorator_list:
@@ -88,9 +78,7 @@ class LocustTool:
                         facts.names.append(node.name)
                         weight = dec.args[0] if isinstance(dec, ast.Call) and dec.args else None
                         task_weights.append(
-                            weight.value
-                            if isinstance(weight, ast.Constant) and isinstance(weight.value, int)
-                            else 1
+                            weight.value if isinstance(weight, ast.Constant) and isinstance(weight.value, int) else 1
                         )
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 attr = node.func.attr
@@ -140,15 +128,9 @@ class LocustTool:
         method = _VERBS.get(attr, "ANY")
         if attr == "request" and args:
             first = args.pop(0)
-            method = (
-                first.value.upper()
-                if isinstance(first, ast.Constant) and isinstance(first.value, str)
-                else "ANY"
-            )
+            method = first.value.upper() if isinstance(first, ast.Constant) and isinstance(first.value, str) else "ANY"
         name_kw = next((k.value for k in node.keywords if k.arg == "name"), None)
-        url_node = (
-            args[0] if args else next((k.value for k in node.keywords if k.arg in ("url", "path")), None)
-        )
+        url_node = args[0] if args else next((k.value for k in node.keywords if k.arg in ("url", "path")), None)
         url = _string(url_node)
         name = _string(name_kw)
         if name and "/" in name and (url is None or "\x00" in url):
@@ -162,8 +144,7 @@ def _string(node: ast.AST | None) -> str | None:
         return node.value
     if isinstance(node, ast.JoinedStr):
         return "".join(
-            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "\x00"
-            for v in node.values
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "\x00" for v in node.values
         )
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
         left = _string(node.left)
