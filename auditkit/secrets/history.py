@@ -330,7 +330,6 @@ def scan_history(
     undecodable: list[str] = []
     started = time.monotonic()
     done: set[str] = set()
-    engine = ctx.engine
     todo = _rev_list(top, since, rev_range, pathspec)
     # Batches of commits, each walked by its own `git log --stdin`: git's memory grows with the
     # number of commits one process has shown, so batching keeps the whole scan's footprint flat.
