@@ -11,7 +11,7 @@ from auditkit.coverage.matching import HTTP_METHODS
 from auditkit.coverage.model import Facts
 from auditkit.coverage.tools.base import Detection, SourceFile, line_of
 from auditkit.coverage.tools.k6 import JS_SUFFIXES, K6Tool, record_url
-from auditkit.coverage.tools.profile import Segment, analyze_profiles, parse_duration
+from auditkit.coverage.tools.profile import Segment, analyze_profiles, parse_duration, record_profile
 
 __all__ = ["ArtilleryTool", "load_yaml"]
 
@@ -203,17 +203,14 @@ class ArtilleryTool:
                 [],
             )
         segments = [_phase_segment(p) for p in phases if isinstance(p, dict)]
-        prof = analyze_profiles([(0.0, segments)]) if segments else None
         phase_line = line_of(src, "phases", cfg_line)
-        if prof is None:
-            facts.set("ramp_up", False, phase_line, "no phases: the whole load starts at once")
-            facts.set("ramp_down", False, phase_line, "no cool-down phase")
-        else:
-            facts.mark("ramp_up", prof.ramp_up, phase_line, "the first phase is the peak rate")
-            facts.mark("ramp_down", prof.ramp_down, phase_line, "no cool-down phase after the peak")
-            facts.max_duration_s = prof.duration_s
-            if prof.spike:
-                facts.signals.add("spike")
+        record_profile(
+            facts,
+            analyze_profiles([(0.0, segments)]) if segments else None,
+            phase_line,
+            no_profile=("no phases: the whole load starts at once", "no cool-down phase"),
+            flat=("the first phase is the peak rate", "no cool-down phase after the peak"),
+        )
         facts.set("open_model", True if segments else None, phase_line)
 
         # Pass/fail criteria: the ensure plugin.

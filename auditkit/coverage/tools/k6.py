@@ -9,7 +9,7 @@ from auditkit.coverage.js import EnvRef, JsFile, call_name, node_line, string_va
 from auditkit.coverage.matching import ANY, HTTP_METHODS, split_url
 from auditkit.coverage.model import Facts, Request
 from auditkit.coverage.tools.base import Detection, SourceFile
-from auditkit.coverage.tools.profile import Segment, analyze_profiles, parse_duration
+from auditkit.coverage.tools.profile import Segment, analyze_profiles, parse_duration, record_profile
 
 __all__ = ["JS_SUFFIXES", "K6Tool", "record_url"]
 
@@ -270,16 +270,16 @@ class K6Tool:
                 executors.append("constant-vus")
                 vus = _num(options.get("vus"), 1.0)
                 profiles.append((0.0, [Segment(parse_duration(options["duration"], 0.001) or 0.0, vus, vus)]))
-        prof = analyze_profiles(profiles)
-        if prof is None:
-            facts.set("ramp_up", False, opt_line, "no staged load profile: all virtual users start at once")
-            facts.set("ramp_down", False, opt_line, "no ramp-down stage")
-        else:
-            facts.mark("ramp_up", prof.ramp_up, opt_line, "the load starts at its peak level (no ramp-up stage)")
-            facts.mark("ramp_down", prof.ramp_down, opt_line, "the load stops at its peak level (no ramp-down stage)")
-            facts.max_duration_s = prof.duration_s
-            if prof.spike:
-                facts.signals.add("spike")
+        record_profile(
+            facts,
+            analyze_profiles(profiles),
+            opt_line,
+            no_profile=("no staged load profile: all virtual users start at once", "no ramp-down stage"),
+            flat=(
+                "the load starts at its peak level (no ramp-up stage)",
+                "the load stops at its peak level (no ramp-down stage)",
+            ),
+        )
         open_model = any(e.endswith("arrival-rate") for e in executors)
         thresholds = options.get("thresholds")
         texts: list[str] = []

@@ -12,7 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SPIKE_FACTOR", "SPIKE_WINDOW_S", "ProfileFacts", "Segment", "analyze_profiles", "parse_duration"]
+from auditkit.coverage.model import Facts
+
+__all__ = [
+    "SPIKE_FACTOR",
+    "SPIKE_WINDOW_S",
+    "ProfileFacts",
+    "Segment",
+    "analyze_profiles",
+    "parse_duration",
+    "record_profile",
+]
 
 SPIKE_FACTOR = 2.0
 """A rise to at least this multiple of a level already being held ..."""
@@ -126,3 +136,27 @@ def _has_spike(segments: Sequence[Segment], peak: float) -> bool:
         loaded_s = 0.0 if seg.end <= 0 else loaded_s + seg.duration_s
         previous = seg
     return False
+
+
+def record_profile(
+    facts: Facts,
+    prof: ProfileFacts | None,
+    line: int | None,
+    *,
+    no_profile: tuple[str, str],
+    flat: tuple[str, str],
+) -> None:
+    """Record ramp-up, ramp-down, duration and spike from a tool's load profile.
+
+    ``no_profile`` explains (ramp-up, ramp-down) when the script has no staged
+    profile at all, ``flat`` when it has one that starts or stops at its peak.
+    """
+    if prof is None:
+        facts.set("ramp_up", False, line, no_profile[0])
+        facts.set("ramp_down", False, line, no_profile[1])
+        return
+    facts.mark("ramp_up", prof.ramp_up, line, flat[0])
+    facts.mark("ramp_down", prof.ramp_down, line, flat[1])
+    facts.max_duration_s = prof.duration_s
+    if prof.spike:
+        facts.signals.add("spike")
