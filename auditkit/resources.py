@@ -8,11 +8,13 @@ in both.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
+from typing import Any
 
-from auditkit.errors import DataFileError
+from auditkit.errors import AuditkitError, DataFileError
 
-__all__ = ["DATA_FOLDERS", "data_dir", "data_file"]
+__all__ = ["DATA_FOLDERS", "data_dir", "data_file", "read_toml"]
 
 DATA_FOLDERS = ("rules", "loadchecks", "reports")
 
@@ -37,3 +39,23 @@ def data_file(name: str, relative: str) -> Path:
     if not path.is_file():
         raise DataFileError(f"auditkit data file {name}/{relative} is missing; reinstall auditkit")
     return path
+
+
+def read_toml(
+    path: Path, error: type[AuditkitError] = DataFileError, *, what: str = "", not_found: str | None = None
+) -> dict[str, Any]:
+    """Parse a TOML data file; every failure is ``error`` with a one-line message naming the file.
+
+    ``what`` names the kind of file in "cannot read <what>"; ``not_found``, when given, is the
+    message for a missing file (otherwise it is reported like any unreadable file).
+    """
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if not_found is None:
+            raise error(f"{path}: cannot read{' ' + what if what else ''} (FileNotFoundError)") from None
+        raise error(f"{path}: {not_found}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read{' ' + what if what else ''} ({exc.__class__.__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 from auditkit.coverage.model import FACT_NAMES, CheckOutcome, Facts
 from auditkit.errors import DataFileError
 from auditkit.findings import Confidence, Severity
-from auditkit.resources import data_file
+from auditkit.resources import data_file, read_toml
 
 __all__ = ["WRITE_METHODS", "Category", "Check", "CheckSet", "Rule", "load_checks", "score"]
 
@@ -105,14 +104,7 @@ class CheckSet:
 def load_checks(path: Path | None = None, disabled: Sequence[str] = ()) -> CheckSet:
     """Load and validate a checks file (the packaged one by default); raises :class:`DataFileError`."""
     file = path if path is not None else data_file("loadchecks", "checks.toml")
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFileError(f"{file}: checks file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{file}: cannot read ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(f"{file}: not valid TOML: {exc}") from None
+    data = read_toml(file, not_found="checks file not found")
     return parse_checks(data, str(file), disabled)
 
 

@@ -7,7 +7,6 @@ Errors name the file and the key, for example::
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,16 +81,11 @@ def load_scoring_model(path: Path | None = None) -> ScoringModel:
 
 def read_data_toml(path: Path | None, packaged: str) -> tuple[Path, dict[str, Any]]:
     """Parse ``path`` (default: ``reports/<packaged>``); DataFileError naming the file when it cannot."""
-    if path is None:
-        from auditkit.resources import data_file
+    from auditkit.resources import data_file, read_toml
 
+    if path is None:
         path = data_file("reports", packaged)
-    try:
-        return path, tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(f"{path}: not valid TOML: {exc}") from None
+    return path, read_toml(path)
 
 
 def parse_scoring_model(data: Mapping[str, Any], path: Path) -> ScoringModel:

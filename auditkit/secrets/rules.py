@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from typing import Any
 
 from auditkit.errors import RuleError
 from auditkit.findings import Confidence, Severity
-from auditkit.resources import data_dir
+from auditkit.resources import data_dir, read_toml
 
 __all__ = ["FilterData", "Rule", "RuleSample", "RuleSet", "load_filter_data", "load_rules"]
 
@@ -232,12 +231,7 @@ def _rule_files(folder: Path) -> list[Path]:
 
 
 def _load_rule_file(path: Path) -> list[Rule]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{path}: cannot read rule file ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, RuleError, what="rule file")
     extra_keys = set(data) - {"rules"}
     if extra_keys:
         raise RuleError(f"{path}: unknown top-level key(s) {sorted(extra_keys)}; expected [[rules]]")
@@ -447,10 +441,7 @@ def _sample(r: _RuleReader, kind: str, value: Any, default_path: str) -> RuleSam
 def load_filter_data(path: Path | None = None) -> FilterData:
     """Load ``rules/_filters.toml`` (or ``path``): placeholders, references, public ids, skipped paths."""
     path = path or data_dir("rules") / "_filters.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RuleError(f"{path}: cannot load filter data: {exc}") from None
+    data = read_toml(path, RuleError, what="filter data")
 
     def strings(section: str, key: str) -> Sequence[str]:
         table = data.get(section, {})
